@@ -1,0 +1,9 @@
+"""Builder classes: each turns an instance into a solver-neutral MILP and decodes solutions.
+
+``get_builder(name)`` finds a registered builder; ``register(name)`` adds a user's own.
+"""
+
+from .base import Builder, available, get_builder, register
+from .maxload import CONTIGUITY_LEVELS, OBJECTIVES, MaxLoad
+
+__all__ = ["Builder", "MaxLoad", "available", "get_builder", "register", "CONTIGUITY_LEVELS", "OBJECTIVES"]

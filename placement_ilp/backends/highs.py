@@ -1,0 +1,284 @@
+"""HiGHS backend: hand a :class:`~placement_ilp.model.Model` to highspy in one call.
+
+The whole model goes through a single ``passModel`` call with the row-wise
+CSR matrix from :meth:`Model.to_csr` (no per-row Python work), the solve runs,
+and the outcome is mapped to a :class:`~placement_ilp.result.SolveResult`.
+
+HiGHS prints a copyright banner the first time a ``highspy.Highs`` object
+registers its callbacks; to keep quiet runs quiet this module uses highspy's
+compiled base class (the one ``highspy.Highs`` extends), which has every
+method used here but registers no callbacks.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import highspy
+import numpy as np
+
+from ..errors import InputError
+from ..model import Model
+from ..result import SolveResult, Status, relative_gap
+
+__all__ = ["solve_highs", "write_model", "read_file_and_solve", "to_highs", "EXTENSIONS"]
+
+EXTENSIONS = (".lp", ".mps")
+
+_MS = highspy.HighsModelStatus
+_HighsBase = highspy.Highs.__mro__[1] if len(highspy.Highs.__mro__) > 2 else highspy.Highs
+if not all(hasattr(_HighsBase, m) for m in ("passModel", "run", "setOptionValue", "getInfo")):
+    _HighsBase = highspy.Highs  # layout changed: fall back to the public class
+
+# Statuses meaning "the solver stopped before proving optimality".
+_EARLY_STOP = {
+    _MS.kTimeLimit, _MS.kIterationLimit, _MS.kSolutionLimit, _MS.kInterrupt,
+    _MS.kHighsInterrupt, _MS.kObjectiveTarget, _MS.kMemoryLimit,
+}
+
+
+def _new_highs(output: bool):
+    h = _HighsBase()
+    _set_option(h, "output_flag", bool(output))
+    return h
+
+
+def _set_option(h, name: str, value) -> None:
+    status = h.setOptionValue(name, value)
+    if status == highspy.HighsStatus.kError:
+        raise InputError(f"HiGHS rejected option {name}={value!r}")
+
+
+def _configure(h, *, time_limit, mip_rel_gap, threads, log_to_console, log_file, cutoff):
+    """Set output and limit options on a fresh Highs object (output_flag first)."""
+    if log_file is not None:
+        _set_option(h, "output_flag", True)
+        _set_option(h, "log_to_console", bool(log_to_console))
+        _set_option(h, "log_file", os.fspath(log_file))
+    else:
+        _set_option(h, "output_flag", bool(log_to_console))
+        _set_option(h, "log_to_console", bool(log_to_console))
+    if time_limit is not None:
+        if not time_limit >= 0:
+            raise InputError(f"time_limit must be >= 0, got {time_limit!r}")
+        _set_option(h, "time_limit", float(time_limit))
+    if mip_rel_gap is not None:
+        _set_option(h, "mip_rel_gap", float(mip_rel_gap))
+    if threads is not None:
+        if int(threads) < 0:
+            raise InputError(f"threads must be >= 0, got {threads!r}")
+        _set_option(h, "threads", int(threads))
+    if cutoff is not None:
+        _set_option(h, "objective_bound", float(cutoff))
+
+
+def to_highs(model: Model, names: bool = False, output: bool = False):
+    """Load ``model`` into a new (compiled) highspy ``Highs`` object and return it.
+
+    One ``passModel`` call with the row-wise CSR matrix; with ``names=True``
+    column names (``x_3_1``) and row names (``family_k``) are passed too
+    (needed for readable .lp/.mps files; costs one Python call per name).
+    O(nnz log nnz) for the CSR (cached on the model) plus HiGHS' copy.
+
+    >>> from placement_ilp.model import Model
+    >>> m = Model(); x = m.add_variables("x", 2, ub=1)
+    >>> h = to_highs(m); h.getNumCol()
+    2
+    """
+    h = _new_highs(output)
+    indptr, indices, data = model.to_csr()
+    nnz = int(indptr[-1])
+    if nnz >= 2**31 or model.num_cols >= 2**31:
+        raise InputError("model too large for HiGHS' 32-bit indices")
+    # Always a full-length array: highspy 1.16 reads garbage from an empty one.
+    integrality = model.col_integer.astype(np.int32)
+    sense = highspy.ObjSense.kMaximize if model.sense == "max" else highspy.ObjSense.kMinimize
+    status = h.passModel(
+        model.num_cols, model.num_rows, nnz,
+        int(highspy.MatrixFormat.kRowwise), int(sense), float(model.objective_offset),
+        np.ascontiguousarray(model.objective, dtype=np.float64),
+        np.ascontiguousarray(model.col_lower, dtype=np.float64),
+        np.ascontiguousarray(model.col_upper, dtype=np.float64),
+        np.ascontiguousarray(model.row_lower, dtype=np.float64),
+        np.ascontiguousarray(model.row_upper, dtype=np.float64),
+        np.ascontiguousarray(indptr[:-1], dtype=np.int32),
+        np.ascontiguousarray(indices, dtype=np.int32),
+        np.ascontiguousarray(data, dtype=np.float64),
+        integrality,
+    )
+    if status == highspy.HighsStatus.kError:
+        raise InputError("HiGHS rejected the model (passModel returned kError)")
+    if names:
+        for j, n in enumerate(model.col_names()):
+            h.passColName(j, n)
+        for i, n in enumerate(model.row_names()):
+            h.passRowName(i, n)
+    return h
+
+
+def _run(h, threads) -> None:
+    status = h.run()
+    if (status == highspy.HighsStatus.kError and threads is not None
+            and h.getModelStatus() == _MS.kNotset):
+        # HiGHS' global thread pool was created smaller than `threads`:
+        # rebuild it (process-wide) and try once more.
+        _HighsBase.resetGlobalScheduler(True)
+        h.run()
+
+
+def _result(h, *, is_mip: bool, seconds: float, cutoff, solver: str = "highs") -> SolveResult:
+    ms = h.getModelStatus()
+    message = h.modelStatusToString(ms)
+    info = h.getInfo()
+    feasible = int(info.primal_solution_status) == int(highspy.kSolutionStatusFeasible)
+
+    values = objective = bound = None
+    if ms in (_MS.kOptimal, _MS.kModelEmpty) or (ms in _EARLY_STOP and feasible):
+        status = Status.OPTIMAL if ms in (_MS.kOptimal, _MS.kModelEmpty) else Status.TIME_LIMIT
+        values = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        objective = float(info.objective_function_value)
+        if is_mip:
+            b = float(info.mip_dual_bound)
+            bound = b if math.isfinite(b) else None
+        elif status is Status.OPTIMAL:
+            bound = objective
+    elif ms == _MS.kInfeasible and cutoff is None:
+        status = Status.INFEASIBLE
+    elif ms == _MS.kInfeasible:
+        status = Status.NO_SOLUTION
+        message += f" (no solution better than cutoff {cutoff})"
+    else:
+        status = Status.NO_SOLUTION
+        if is_mip and ms in _EARLY_STOP:
+            b = float(info.mip_dual_bound)
+            bound = b if math.isfinite(b) else None
+    gap = relative_gap(objective, bound)
+    if status is Status.OPTIMAL and gap is None and objective is not None:
+        bound, gap = objective, 0.0
+    return SolveResult(status=status, values=values, objective=objective, bound=bound,
+                       gap=gap, solve_seconds=seconds, solver=solver, message=message)
+
+
+def _solve_loaded(h, *, is_mip, time_limit, threads, cutoff, solver="highs") -> SolveResult:
+    t0 = time.perf_counter()
+    _run(h, threads)
+    if h.getModelStatus() == _MS.kUnboundedOrInfeasible:
+        # Presolve could not tell which; solving without presolve decides it.
+        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        if left is None or left > 0:
+            _set_option(h, "presolve", "off")
+            if left is not None:
+                _set_option(h, "time_limit", float(left))
+            h.clearSolver()
+            _run(h, threads)
+    return _result(h, is_mip=is_mip, seconds=time.perf_counter() - t0, cutoff=cutoff,
+                   solver=solver)
+
+
+def solve_highs(model: Model, time_limit: float | None = None, mip_rel_gap: float = 1e-6,
+                threads: int | None = None, mip_start=None, log_to_console: bool = False,
+                log_file=None, cutoff: float | None = None) -> SolveResult:
+    """Solve ``model`` with HiGHS and return a :class:`SolveResult`.
+
+    time_limit      seconds (None: no limit).
+    mip_rel_gap     HiGHS' relative gap at which the MIP counts as solved.
+    threads         HiGHS ``threads`` option (process-wide thread pool; if it must
+                    grow, HiGHS' global scheduler is reset).
+    mip_start       full column vector (length ``num_cols``) passed with
+                    ``setSolution``; NaN entries mean "unknown" and are left for
+                    HiGHS to complete.  HiGHS ignores an infeasible start.
+    log_to_console  show the HiGHS log (off by default; also no banner).
+    log_file        write the HiGHS log to this file.
+    cutoff          HiGHS ``objective_bound``: only solutions better than this
+                    are of interest (when none exists the status is NO_SOLUTION,
+                    not INFEASIBLE).
+
+    Status mapping: kOptimal/kModelEmpty -> OPTIMAL; time/iteration/solution
+    limit, interrupt -> TIME_LIMIT with a feasible incumbent, else NO_SOLUTION;
+    kInfeasible -> INFEASIBLE; kUnboundedOrInfeasible is re-solved once without
+    presolve to decide; unbounded and errors -> NO_SOLUTION.  ``bound`` is
+    ``mip_dual_bound`` for a MIP (the objective for an optimal LP);
+    ``solve_seconds`` is the wall time of ``run()``.  Cost: passing the model
+    is O(nnz log nnz); the solve is what it is.
+
+    >>> from placement_ilp.model import Model
+    >>> m = Model(); x = m.add_variables("x", 2, binary=True)
+    >>> _ = m.add_constraints("c", x.cols[None, :], [[3, 4]], "<=", 5)
+    >>> m.set_objective(x.cols, [2, 3], sense="max")
+    >>> r = solve_highs(m); r.status.value, r.objective, r.values.tolist()
+    ('optimal', 3.0, [0.0, 1.0])
+    """
+    h = to_highs(model, output=bool(log_to_console or log_file))
+    _configure(h, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads,
+               log_to_console=log_to_console, log_file=log_file, cutoff=cutoff)
+    if mip_start is not None:
+        start = np.asarray(mip_start, dtype=np.float64).ravel()
+        if start.shape != (model.num_cols,):
+            raise InputError(
+                f"mip_start has {start.size} entries, the model has {model.num_cols} columns")
+        known = ~np.isnan(start)
+        if known.all():
+            sol = highspy.HighsSolution()
+            sol.col_value = start.tolist()
+            st = h.setSolution(sol)
+        else:
+            idx = np.flatnonzero(known).astype(np.int32)
+            st = h.setSolution(int(idx.size), idx, start[known])
+        if st == highspy.HighsStatus.kError:
+            raise InputError("HiGHS rejected the MIP start")
+    return _solve_loaded(h, is_mip=model.is_mip, time_limit=time_limit, threads=threads,
+                         cutoff=cutoff)
+
+
+def _check_extension(path) -> str:
+    p = os.fspath(path)
+    if not p.endswith(EXTENSIONS):
+        raise InputError(f"{p}: model files must end in .lp or .mps")
+    return p
+
+
+def write_model(model: Model, path) -> None:
+    """Write ``model`` to ``path`` as an LP (``.lp``) or fixed/free MPS (``.mps``) file.
+
+    Names are ``x_3_1`` for columns and ``family_k`` for rows.  Any other
+    extension raises :class:`~placement_ilp.errors.InputError`.  O(nnz log nnz
+    + num_rows + num_cols).
+
+    >>> import tempfile, pathlib
+    >>> from placement_ilp.model import Model
+    >>> m = Model(); x = m.add_variables("x", 2); m.set_objective(x.cols, 1.0)
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.lp"; write_model(m, p); p.exists()
+    True
+    """
+    p = _check_extension(path)
+    h = to_highs(model, names=True)
+    status = h.writeModel(p)
+    if status == highspy.HighsStatus.kError:
+        raise InputError(f"{p}: HiGHS could not write the model")
+
+
+def read_file_and_solve(path, time_limit: float | None = None, mip_rel_gap: float = 1e-6,
+                        threads: int | None = None, log_to_console: bool = False,
+                        log_file=None, cutoff: float | None = None) -> SolveResult:
+    """Read an ``.lp``/``.mps`` file with HiGHS' ``readModel`` and solve it.
+
+    Same options and status mapping as :func:`solve_highs`; ``values`` are in
+    the file's column order.  Useful to check an exported model.  A missing
+    or unreadable file raises :class:`~placement_ilp.errors.InputError`.
+
+    >>> # write_model(m, "m.lp"); read_file_and_solve("m.lp").objective == solve_highs(m).objective
+    """
+    p = _check_extension(path)
+    if not os.path.isfile(p):
+        raise InputError(f"{p}: no such file")
+    h = _new_highs(False)
+    if h.readModel(p) == highspy.HighsStatus.kError:
+        raise InputError(f"{p}: HiGHS could not read the model")
+    _configure(h, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads,
+               log_to_console=log_to_console, log_file=log_file, cutoff=cutoff)
+    integrality = h.getLp().integrality_
+    is_mip = any(int(t) != int(highspy.HighsVarType.kContinuous) for t in integrality)
+    return _solve_loaded(h, is_mip=is_mip, time_limit=time_limit, threads=threads,
+                         cutoff=cutoff)

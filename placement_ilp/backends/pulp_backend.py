@@ -1,0 +1,152 @@
+"""PuLP backend (CBC by default): a cross-check for the HiGHS path, not the fast one.
+
+:func:`to_pulp` builds a ``pulp.LpProblem`` row by row in Python (O(nnz)
+Python objects), so it suits small and medium models.  CBC ships with PuLP.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+import numpy as np
+import pulp
+
+from ..errors import InputError
+from ..model import Model
+from ..result import SolveResult, Status, relative_gap
+
+__all__ = ["to_pulp", "solve_pulp"]
+
+
+def _bound(v: float):
+    return float(v) if math.isfinite(v) else None
+
+
+def to_pulp(model: Model):
+    """Build a ``pulp.LpProblem`` equal to ``model``.
+
+    Column ``j`` becomes ``prob.variablesDict()[model.col_names()[j]]`` (named
+    like ``x_3_1``).  A row with both bounds finite and different becomes two
+    constraints ``family_k__lo`` / ``family_k__hi``; an equality row one
+    ``==`` constraint; a row with no finite bound is skipped.  Every column is
+    in the objective (with cost 0 if it has none), so the solver sees all of them.
+    O(nnz + num_rows + num_cols) Python work.
+
+    >>> from placement_ilp.model import Model
+    >>> m = Model(); x = m.add_variables("x", 2, binary=True)
+    >>> _ = m.add_constraints("c", x.cols[None, :], 1.0, "<=", 1.0)
+    >>> prob = to_pulp(m); [v.name for v in prob.variables()], prob.numConstraints()
+    (['x_0', 'x_1'], 1)
+    """
+    return _build(model)[0]
+
+
+def _build(model: Model):
+    """``(problem, variables)`` where ``variables[j]`` is column ``j``'s LpVariable."""
+    sense = pulp.LpMaximize if model.sense == "max" else pulp.LpMinimize
+    prob = pulp.LpProblem(model.name if model.name else "model", sense)
+    lower, upper, integer = model.col_lower, model.col_upper, model.col_integer
+    variables = [
+        prob.add_variable(n, _bound(lower[j]), _bound(upper[j]),
+                          pulp.LpInteger if integer[j] else pulp.LpContinuous)
+        for j, n in enumerate(model.col_names())
+    ]
+    # Every column appears in the objective (zero costs included) so that PuLP
+    # hands columns used nowhere else to the solver too.
+    prob.setObjective(pulp.LpAffineExpression(
+        list(zip(variables, model.objective.tolist())), constant=model.objective_offset))
+
+    indptr, indices, data = model.to_csr()
+    row_lo, row_up = model.row_lower, model.row_upper
+    for i, name in enumerate(model.row_names()):
+        lo, up = row_lo[i], row_up[i]
+        has_lo, has_up = math.isfinite(lo), math.isfinite(up)
+        if not (has_lo or has_up):
+            continue
+        a, b = indptr[i], indptr[i + 1]
+        terms = [(variables[j], float(v)) for j, v in zip(indices[a:b].tolist(), data[a:b].tolist())]
+        if has_lo and has_up and lo == up:
+            prob.addConstraint(pulp.LpConstraint(
+                pulp.LpAffineExpression(terms), pulp.LpConstraintEQ, name, float(lo)))
+            continue
+        if has_lo:
+            prob.addConstraint(pulp.LpConstraint(
+                pulp.LpAffineExpression(terms), pulp.LpConstraintGE,
+                name + "__lo" if has_up else name, float(lo)))
+        if has_up:
+            prob.addConstraint(pulp.LpConstraint(
+                pulp.LpAffineExpression(terms), pulp.LpConstraintLE,
+                name + "__hi" if has_lo else name, float(up)))
+    return prob, variables
+
+
+def solve_pulp(model: Model, solver=None, time_limit: float | None = None,
+               mip_rel_gap: float = 1e-6, threads: int | None = None, mip_start=None,
+               log_to_console: bool = False) -> SolveResult:
+    """Solve ``model`` through PuLP and return a :class:`SolveResult`.
+
+    ``solver`` is any PuLP solver object; by default
+    ``pulp.PULP_CBC_CMD(msg=log_to_console, timeLimit=time_limit,
+    gapRel=mip_rel_gap, threads=threads, warmStart=mip_start is not None)``.
+    When a solver object is given, ``time_limit``, ``mip_rel_gap`` and
+    ``threads`` are NOT applied (configure the object yourself).
+    ``mip_start`` (full column vector; NaN = unknown) is set as initial values.
+
+    Status mapping from PuLP's ``sol_status``: optimal -> OPTIMAL; "solution
+    found" (stopped early with an incumbent) -> TIME_LIMIT; "no solution
+    exists" -> INFEASIBLE; anything else -> NO_SOLUTION.  CBC reports no dual
+    bound through PuLP, so ``bound`` equals the objective when optimal and is
+    ``None`` otherwise.  ``solve_seconds`` is the wall time of ``prob.solve``
+    (including writing and reading CBC's files).  O(nnz) Python work + solve.
+
+    >>> from placement_ilp.model import Model
+    >>> m = Model(); x = m.add_variables("x", 2, binary=True)
+    >>> _ = m.add_constraints("c", x.cols[None, :], [[3, 4]], "<=", 5)
+    >>> m.set_objective(x.cols, [2, 3], sense="max")
+    >>> r = solve_pulp(m); r.status.value, r.objective
+    ('optimal', 3.0)
+    """
+    prob, variables = _build(model)
+    if mip_start is not None:
+        start = np.asarray(mip_start, dtype=np.float64).ravel()
+        if start.shape != (model.num_cols,):
+            raise InputError(
+                f"mip_start has {start.size} entries, the model has {model.num_cols} columns")
+        for v, s in zip(variables, start.tolist()):
+            if not math.isnan(s):
+                v.setInitialValue(s)
+    if solver is None:
+        with warnings.catch_warnings():
+            # PuLP 3.3 flags its bundled CBC for removal in 4.0; it is what we want here.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            solver = pulp.PULP_CBC_CMD(
+                msg=bool(log_to_console), timeLimit=time_limit, gapRel=mip_rel_gap,
+                threads=threads, warmStart=mip_start is not None)
+    name = f"pulp:{type(solver).__name__}"
+    t0 = time.perf_counter()
+    try:
+        prob.solve(solver)
+    except pulp.PulpSolverError as exc:
+        return SolveResult(Status.NO_SOLUTION, None, None, None, None,
+                           time.perf_counter() - t0, name, f"solver error: {exc}")
+    seconds = time.perf_counter() - t0
+    sol = prob.sol_status
+    message = f"{pulp.LpStatus.get(prob.status, prob.status)} / " \
+              f"{pulp.LpSolution.get(sol, sol)}"
+    if sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        status = Status.OPTIMAL if sol == pulp.LpSolutionOptimal else Status.TIME_LIMIT
+        values = np.array([np.nan if v.varValue is None else v.varValue for v in variables],
+                          dtype=np.float64)
+        if np.isnan(values).any():
+            return SolveResult(Status.NO_SOLUTION, None, None, None, None, seconds, name,
+                               message + " (some variables have no value)")
+        obj = pulp.value(prob.objective)
+        objective = float(obj) if obj is not None else model.objective_value(values)
+        bound = objective if status is Status.OPTIMAL else None
+        return SolveResult(status, values, objective, bound, relative_gap(objective, bound),
+                           seconds, name, message)
+    infeasible = sol == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible
+    status = Status.INFEASIBLE if infeasible else Status.NO_SOLUTION
+    return SolveResult(status, None, None, None, None, seconds, name, message)

@@ -1,0 +1,204 @@
+"""The ``placement-ilp`` command line.
+
+Exit codes: 0 success; 1 the problem has no placement (infeasible, or none found
+in time); 2 invalid input or usage, reported as one line ``error: ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable, Sequence
+
+from . import io
+from .errors import InputError
+from .structure import forward_graph, width
+
+EXIT_OK, EXIT_NO_PLACEMENT, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{message} (see '{self.prog} --help')")
+
+
+def _load(path: str, strict: bool):
+    instance = io.load_instance(path)
+    if strict:
+        instance.graph.check_strict()
+    return instance
+
+
+# -- info ---------------------------------------------------------------------
+def cmd_info(args: argparse.Namespace) -> int:
+    instance = _load(args.instance, args.strict)
+    g = instance.graph
+    backward = sum(n.backward for n in g.nodes)
+    groups = g.colour_groups()
+    facts = {
+        "name": instance.name,
+        "nodes": len(g),
+        "edges": len(g.edges),
+        "forward_nodes": len(g) - backward,
+        "backward_nodes": backward,
+        "training": g.is_training,
+        "colour_classes": sum(1 for grp in groups if len(grp) > 1 or g.node(grp[0]).color_class is not None),
+        "colocation_groups": len(groups),
+        "orphan_backward_classes": len(g.orphan_backward_classes()),
+        "forward_width": width(forward_graph(g)),
+        "devices": {
+            c.name: {
+                "kind": c.kind,
+                "count": c.count,
+                "memory": c.memory,
+                "pays_communication": c.pays_communication,
+                **({"bandwidth": c.bandwidth, "latency": c.latency} if c.bandwidth is not None else {}),
+            }
+            for c in instance.topology.classes
+        },
+        "unsupported": {
+            c.name: sum(1 for n in g.nodes if c.name not in n.supported) for c in instance.topology.classes
+        },
+    }
+    if args.json:
+        print(json.dumps(facts, indent=1))
+        return EXIT_OK
+    print(f"instance        {facts['name']}")
+    print(f"nodes           {facts['nodes']} ({facts['forward_nodes']} forward, {facts['backward_nodes']} backward)")
+    print(f"edges           {facts['edges']}")
+    print(
+        f"colour classes  {facts['colour_classes']} "
+        f"({facts['colocation_groups']} colocation groups, {facts['orphan_backward_classes']} backward-only)"
+    )
+    print(f"forward width   {facts['forward_width']} (largest antichain of the forward graph)")
+    for c in instance.topology.classes:
+        mem = "unlimited" if c.memory is None else f"{c.memory:g}"
+        comm = "pays communication" if c.pays_communication else "free communication"
+        link = f", {c.bandwidth:g} bytes/time + {c.latency:g} per transfer" if c.bandwidth is not None else ""
+        print(
+            f"devices         {c.count} x {c.name} ({c.kind}; memory {mem}; {comm}{link}; "
+            f"{facts['unsupported'][c.name]} nodes unsupported)"
+        )
+    return EXIT_OK
+
+
+# -- evaluate -----------------------------------------------------------------
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate
+
+    instance = _load(args.instance, args.strict)
+    placement = io.load_placement(args.placement, instance)
+    result = evaluate(
+        instance,
+        placement,
+        objective=args.objective,
+        overlap=args.overlap,
+        cpu_contiguity=not args.accelerators_only,
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1))
+    else:
+        print(result.summary())
+    return EXIT_OK
+
+
+# -- generate -----------------------------------------------------------------
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .generators import layered_dag
+
+    instance = layered_dag(
+        args.layers,
+        args.width,
+        seed=args.seed,
+        accelerators=args.accelerators,
+        cpus=args.cpus,
+        training=args.training,
+    )
+    io.save_instance(instance, args.output, fmt=args.format, overwrite=args.force)
+    print(f"wrote {args.output}: {len(instance.graph)} nodes, {len(instance.graph.edges)} edges")
+    return EXIT_OK
+
+
+# -- parser -------------------------------------------------------------------
+def _add_evaluation_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--objective",
+        choices=("sum", "different-maxima"),
+        default="sum",
+        help="training objective: a device's forward plus backward load (sum, default), "
+        "or max forward load + max backward load (different-maxima)",
+    )
+    p.add_argument("--overlap", action="store_true", help="devices overlap communication with compute")
+    p.add_argument(
+        "--accelerators-only",
+        action="store_true",
+        help="contiguity constrains devices that are not CPUs only",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="placement-ilp",
+        description="Place DNN operator graphs on CPUs and accelerators: exact MILPs (HiGHS), DP, evaluator.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("info", help="describe an instance")
+    p.add_argument("instance", help="instance file (the paper's JSON or the native JSON)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--strict", action="store_true", help="also reject colour classes of backward nodes only")
+    p.set_defaults(run=cmd_info)
+
+    p = sub.add_parser("evaluate", help="score a placement: loads, feasibility, contiguity")
+    p.add_argument("instance", help="instance file")
+    p.add_argument("placement", help="placement file (the paper's JSON or the native JSON)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--strict", action="store_true", help="also reject colour classes of backward nodes only")
+    _add_evaluation_options(p)
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("generate", help="write a seeded random layered workload")
+    p.add_argument("-o", "--output", required=True, help="file to write")
+    p.add_argument("--layers", type=int, default=6)
+    p.add_argument("--width", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--accelerators", type=int, default=3)
+    p.add_argument("--cpus", type=int, default=1)
+    p.add_argument("--training", action="store_true", help="add a backward pass")
+    p.add_argument("--format", choices=("paper", "native"), default="paper")
+    p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    p.set_defaults(run=cmd_generate)
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+#: Functions ``register(subparsers)`` that add more subcommands (solving, benchmarks).
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def entry_point() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

@@ -1,0 +1,203 @@
+"""placement-ilp's native JSON formats (documented in docs/formats.md).
+
+Instance::
+
+    {"format": "placement-ilp/instance", "version": 1, "name": "...",
+     "topology": {"classes": [{"name", "kind", "count", "memory"?, "pays_communication"?,
+                               "bandwidth"?, "latency"?}, ...]},
+     "nodes": [{"id", "times": {class: t}, "supported"?, "memory"?, "backward"?,
+                "color_class"?, "name"?, "layer_id"?}, ...],
+     "edges": [{"source", "target", "cost"?, "bytes"?}, ...]}
+
+Placement::
+
+    {"format": "placement-ilp/placement", "version": 1, "objective"?: x,
+     "devices": {"CLASS:INDEX": [node ids], ...}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InputError
+from ..graph import OpEdge, OpGraph, OpNode, check_id, check_number
+from ..instance import Instance
+from ..placement import Placement
+from ..topology import DeviceClass, Device, Topology
+
+INSTANCE_FORMAT = "placement-ilp/instance"
+PLACEMENT_FORMAT = "placement-ilp/placement"
+VERSION = 1
+
+
+def _obj(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise InputError(f"{where} must be a JSON object")
+    return value
+
+
+def _req(obj: dict, key: str, where: str) -> Any:
+    if key not in obj:
+        raise InputError(f"{where}: missing field {key!r}")
+    return obj[key]
+
+
+def _bool(value: Any, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    raise InputError(f"{what} must be a boolean, got {value!r}")
+
+
+def _check_version(data: dict, what: str) -> None:
+    version = data.get("version", VERSION)
+    if version != VERSION:
+        raise InputError(f"{what}: version {version!r} is not supported (this tool reads version {VERSION})")
+
+
+def is_native_instance(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("format") == INSTANCE_FORMAT
+
+
+def is_native_placement(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("format") == PLACEMENT_FORMAT
+
+
+def topology_from_native(data: Any) -> Topology:
+    topo = _obj(data, "topology")
+    classes = _req(topo, "classes", "topology")
+    if not isinstance(classes, list):
+        raise InputError("topology: 'classes' must be a list")
+    out = []
+    for pos, raw in enumerate(classes):
+        where = f"device class #{pos}"
+        _obj(raw, where)
+        name = _req(raw, "name", where)
+        where = f"device class {name!r}"
+        count = _req(raw, "count", where)
+        if isinstance(count, float) and count.is_integer():
+            count = int(count)
+        memory = raw.get("memory")
+        bandwidth = raw.get("bandwidth")
+        out.append(
+            DeviceClass(
+                name=name,
+                kind=_req(raw, "kind", where),
+                count=count,
+                memory=None if memory is None else check_number(memory, f"{where}: memory"),
+                pays_communication=_bool(raw.get("pays_communication", True), f"{where}: pays_communication"),
+                bandwidth=None if bandwidth is None else check_number(bandwidth, f"{where}: bandwidth"),
+                latency=check_number(raw.get("latency", 0.0), f"{where}: latency"),
+            )
+        )
+    return Topology(tuple(out))
+
+
+def topology_to_native(topology: Topology) -> dict:
+    classes = []
+    for c in topology.classes:
+        raw: dict[str, Any] = {"name": c.name, "kind": c.kind, "count": c.count}
+        if c.memory is not None:
+            raw["memory"] = c.memory
+        raw["pays_communication"] = c.pays_communication
+        if c.bandwidth is not None:
+            raw["bandwidth"] = c.bandwidth
+            raw["latency"] = c.latency
+        classes.append(raw)
+    return {"classes": classes}
+
+
+def instance_from_native(data: dict, name: str = "instance") -> Instance:
+    """Build an :class:`Instance` from the native instance JSON (already parsed). O(n + m)."""
+    _check_version(data, "instance")
+    topology = topology_from_native(_req(data, "topology", "instance"))
+    raw_nodes = _req(data, "nodes", "instance")
+    raw_edges = _req(data, "edges", "instance")
+    if not isinstance(raw_nodes, list) or not isinstance(raw_edges, list):
+        raise InputError("instance: 'nodes' and 'edges' must be lists")
+    nodes = []
+    for pos, raw in enumerate(raw_nodes):
+        _obj(raw, f"node #{pos}")
+        node_id = check_id(_req(raw, "id", f"node #{pos}"), f"node #{pos} id")
+        where = f"node {node_id!r}"
+        times = _obj(_req(raw, "times", where), f"{where}: times")
+        supported = raw.get("supported")
+        if supported is not None and not isinstance(supported, list):
+            raise InputError(f"{where}: 'supported' must be a list of device class names")
+        nodes.append(
+            OpNode(
+                id=node_id,
+                times={cls: check_number(t, f"{where}: time on {cls!r}") for cls, t in times.items()},
+                supported=None if supported is None else frozenset(supported),
+                memory=check_number(raw.get("memory", 0.0), f"{where}: memory"),
+                backward=_bool(raw.get("backward", False), f"{where}: backward"),
+                color_class=raw.get("color_class"),
+                name=raw.get("name"),
+                layer_id=raw.get("layer_id"),
+            )
+        )
+    edges = []
+    for pos, raw in enumerate(raw_edges):
+        _obj(raw, f"edge #{pos}")
+        src = check_id(_req(raw, "source", f"edge #{pos}"), f"edge #{pos} source")
+        dst = check_id(_req(raw, "target", f"edge #{pos}"), f"edge #{pos} target")
+        where = f"edge {src!r}->{dst!r}"
+        size = raw.get("bytes")
+        edges.append(
+            OpEdge(
+                src,
+                dst,
+                check_number(raw.get("cost", 0.0), f"{where}: cost"),
+                None if size is None else check_number(size, f"{where}: bytes"),
+            )
+        )
+    return Instance(OpGraph(tuple(nodes), tuple(edges)), topology, str(data.get("name", name)))
+
+
+def instance_to_native(instance: Instance) -> dict:
+    nodes = []
+    for n in instance.graph.nodes:
+        raw: dict[str, Any] = {"id": n.id, "times": dict(n.times)}
+        if n.supported != frozenset(n.times):
+            raw["supported"] = sorted(n.supported)
+        raw["memory"] = n.memory
+        if n.backward:
+            raw["backward"] = True
+        for key, value in (("color_class", n.color_class), ("name", n.name), ("layer_id", n.layer_id)):
+            if value is not None:
+                raw[key] = value
+        nodes.append(raw)
+    edges = []
+    for e in instance.graph.edges:
+        raw = {"source": e.source, "target": e.target, "cost": e.cost}
+        if e.bytes is not None:
+            raw["bytes"] = e.bytes
+        edges.append(raw)
+    return {
+        "format": INSTANCE_FORMAT,
+        "version": VERSION,
+        "name": instance.name,
+        "topology": topology_to_native(instance.topology),
+        "nodes": nodes,
+        "edges": edges,
+    }
+
+
+def placement_from_native(data: dict) -> Placement:
+    _check_version(data, "placement")
+    devices = _obj(_req(data, "devices", "placement"), "placement: devices")
+    lists = {}
+    for name, nodes in devices.items():
+        if not isinstance(nodes, list):
+            raise InputError(f"placement: device {name!r} must map to a list of node ids")
+        lists[Device.parse(name)] = [check_id(v, f"placement device {name} node") for v in nodes]
+    return Placement.from_device_lists(lists)
+
+
+def placement_to_native(placement: Placement, objective: float | None = None) -> dict:
+    out: dict[str, Any] = {"format": PLACEMENT_FORMAT, "version": VERSION}
+    if objective is not None:
+        out["objective"] = objective
+    out["devices"] = {str(d): nodes for d, nodes in sorted(placement.by_device().items())}
+    return out

@@ -1,0 +1,186 @@
+"""The paper's JSON formats (Tarnawski et al., NeurIPS 2020).
+
+Instance::
+
+    {"maxSizePerFPGA": M, "maxFPGAs": k, "maxCPUs": l,
+     "nodes": [{"id", "supportedOnFpga", "cpuLatency", "fpgaLatency", "isBackwardNode",
+                "colorClass"?, "size"?, "layerId"?, "name"?}, ...],
+     "edges": [{"sourceId", "destId", "cost", "size"?}, ...]}
+
+Flags may be booleans or 0/1. The instance maps to the topology
+``paper_topology(k, l, M)``: class ``acc`` (accelerators) and class ``cpu``.
+
+Placement::
+
+    {"maxLoad": x, "fpgas": [{"nodes": [...]}, ...], "cpus": [{"nodes": [...]}, ...]}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InputError
+from ..graph import OpEdge, OpGraph, OpNode, check_id, check_number
+from ..instance import Instance
+from ..placement import Placement
+from ..topology import PAPER_ACCELERATOR, PAPER_CPU, Device, paper_topology
+
+_NODE_FIELDS = ("id", "supportedOnFpga", "cpuLatency", "fpgaLatency", "isBackwardNode")
+_EDGE_FIELDS = ("sourceId", "destId", "cost")
+
+
+def _field(obj: Any, key: str, where: str) -> Any:
+    if not isinstance(obj, dict):
+        raise InputError(f"{where} must be a JSON object")
+    if key not in obj:
+        raise InputError(f"{where}: missing field {key!r}")
+    return obj[key]
+
+
+def _flag(value: Any, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    raise InputError(f"{what} must be a boolean or 0/1, got {value!r}")
+
+
+def _count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
+        raise InputError(f"{what} must be a whole number >= 0, got {value!r}")
+    return int(value)
+
+
+def is_paper_instance(data: Any) -> bool:
+    return isinstance(data, dict) and "maxFPGAs" in data and "nodes" in data
+
+
+def is_paper_placement(data: Any) -> bool:
+    return isinstance(data, dict) and "fpgas" in data
+
+
+def instance_from_paper(data: dict, name: str = "instance") -> Instance:
+    """Build an :class:`Instance` from the paper's instance JSON (already parsed).
+
+    Raises InputError naming the offending node, edge or field. O(n + m).
+    """
+    k = _count(_field(data, "maxFPGAs", "instance"), "maxFPGAs")
+    cpus = _count(_field(data, "maxCPUs", "instance"), "maxCPUs")
+    memory = check_number(_field(data, "maxSizePerFPGA", "instance"), "maxSizePerFPGA")
+    raw_nodes = _field(data, "nodes", "instance")
+    raw_edges = _field(data, "edges", "instance")
+    if not isinstance(raw_nodes, list) or not isinstance(raw_edges, list):
+        raise InputError("instance: 'nodes' and 'edges' must be lists")
+    nodes = []
+    for pos, raw in enumerate(raw_nodes):
+        where = f"node #{pos}"
+        node_id = check_id(_field(raw, "id", where), where + " id")
+        where = f"node {node_id!r}"
+        for key in _NODE_FIELDS:
+            _field(raw, key, where)
+        supported = {PAPER_CPU}
+        if _flag(raw["supportedOnFpga"], f"{where}: supportedOnFpga"):
+            supported.add(PAPER_ACCELERATOR)
+        nodes.append(
+            OpNode(
+                id=node_id,
+                times={
+                    PAPER_CPU: check_number(raw["cpuLatency"], f"{where}: cpuLatency"),
+                    PAPER_ACCELERATOR: check_number(raw["fpgaLatency"], f"{where}: fpgaLatency"),
+                },
+                supported=frozenset(supported),
+                memory=check_number(raw.get("size", 0.0), f"{where}: size"),
+                backward=_flag(raw["isBackwardNode"], f"{where}: isBackwardNode"),
+                color_class=raw.get("colorClass"),
+                name=raw.get("name"),
+                layer_id=raw.get("layerId"),
+            )
+        )
+    edges = []
+    for pos, raw in enumerate(raw_edges):
+        where = f"edge #{pos}"
+        for key in _EDGE_FIELDS:
+            _field(raw, key, where)
+        src = check_id(raw["sourceId"], f"{where} sourceId")
+        dst = check_id(raw["destId"], f"{where} destId")
+        where = f"edge {src!r}->{dst!r}"
+        size = raw.get("size")
+        edges.append(
+            OpEdge(
+                src,
+                dst,
+                check_number(raw["cost"], f"{where}: cost"),
+                None if size is None else check_number(size, f"{where}: size"),
+            )
+        )
+    return Instance(OpGraph(tuple(nodes), tuple(edges)), paper_topology(k, cpus, memory), name)
+
+
+def instance_to_paper(instance: Instance) -> dict:
+    """The paper's instance JSON for an instance on the paper's topology."""
+    topo = instance.topology
+    if not topo.is_paper():
+        raise InputError(
+            "this instance's topology is not the paper's {accelerator, cpu} pair; write it in the native format"
+        )
+    acc, cpu = topo.classes
+    nodes = []
+    for n in instance.graph.nodes:
+        raw: dict[str, Any] = {}
+        if n.name is not None:
+            raw["name"] = n.name
+        raw.update(
+            id=n.id,
+            supportedOnFpga=PAPER_ACCELERATOR in n.supported,
+            cpuLatency=n.times.get(PAPER_CPU, 0.0),
+            fpgaLatency=n.times.get(PAPER_ACCELERATOR, 0.0),
+            isBackwardNode=n.backward,
+        )
+        if n.color_class is not None:
+            raw["colorClass"] = n.color_class
+        if n.layer_id is not None:
+            raw["layerId"] = n.layer_id
+        raw["size"] = n.memory
+        nodes.append(raw)
+    edges = []
+    for e in instance.graph.edges:
+        raw = {"sourceId": e.source, "destId": e.target, "cost": e.cost}
+        if e.bytes is not None:
+            raw["size"] = e.bytes
+        edges.append(raw)
+    return {
+        "maxSizePerFPGA": acc.memory,
+        "maxFPGAs": acc.count,
+        "maxCPUs": cpu.count,
+        "nodes": nodes,
+        "edges": edges,
+    }
+
+
+def placement_from_paper(data: dict) -> Placement:
+    """Read ``{"fpgas": [{"nodes": [...]}...], "cpus": [...]}``; the i-th entry of
+    "fpgas" is device ``acc:i``, of "cpus" ``cpu:i``. O(n)."""
+    lists: dict[Device, list] = {}
+    for key, cls in (("fpgas", PAPER_ACCELERATOR), ("cpus", PAPER_CPU)):
+        entries = data.get(key, [])
+        if not isinstance(entries, list):
+            raise InputError(f"placement: {key!r} must be a list")
+        for i, entry in enumerate(entries):
+            nodes = _field(entry, "nodes", f"placement {key}[{i}]")
+            if not isinstance(nodes, list):
+                raise InputError(f"placement {key}[{i}]: 'nodes' must be a list")
+            lists[Device(cls, i)] = [check_id(v, f"placement {key}[{i}] node") for v in nodes]
+    return Placement.from_device_lists(lists)
+
+
+def placement_to_paper(instance: Instance, placement: Placement, max_load: float | None = None) -> dict:
+    """The paper's placement JSON; every device of the topology gets an entry."""
+    if not instance.topology.is_paper():
+        raise InputError("this placement's topology is not the paper's; write it in the native format")
+    acc, cpu = instance.topology.classes
+    by_device = placement.by_device()
+    return {
+        "maxLoad": -1 if max_load is None else max_load,
+        "fpgas": [{"nodes": by_device.get(Device(acc.name, i), [])} for i in range(acc.count)],
+        "cpus": [{"nodes": by_device.get(Device(cpu.name, i), [])} for i in range(cpu.count)],
+    }

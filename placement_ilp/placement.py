@@ -1,0 +1,84 @@
+"""A placement: which device each node runs on.
+
+Every method of the toolkit (MILP, DP, baselines, files) ends in a
+:class:`Placement`, and every placement is scored by :mod:`placement_ilp.evaluate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from .errors import InputError
+from .graph import NodeId
+from .instance import Instance
+from .topology import Device
+
+
+@dataclass(frozen=True)
+class Placement:
+    """``assignment[node_id]`` is the device of that node."""
+
+    assignment: Mapping[NodeId, Device]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "assignment", {v: Device(*d) for v, d in dict(self.assignment).items()})
+
+    def device_of(self, node_id: NodeId) -> Device:
+        return self.assignment[node_id]
+
+    def nodes_on(self, device: Device) -> list[NodeId]:
+        return [v for v, d in self.assignment.items() if d == device]
+
+    def by_device(self) -> dict[Device, list[NodeId]]:
+        """Nodes of each device that holds any, in assignment order."""
+        out: dict[Device, list[NodeId]] = {}
+        for v, d in self.assignment.items():
+            out.setdefault(d, []).append(v)
+        return out
+
+    @staticmethod
+    def from_device_lists(lists: Mapping[Device, Iterable[NodeId]]) -> "Placement":
+        """Build from ``{device: [node ids]}``; a node listed twice is an error."""
+        assignment: dict[NodeId, Device] = {}
+        for device, nodes in lists.items():
+            for v in nodes:
+                if v in assignment:
+                    raise InputError(f"node {v!r} is placed twice ({assignment[v]} and {device})")
+                assignment[v] = Device(*device)
+        return Placement(assignment)
+
+
+def complete_by_colour(instance: Instance, placement: Placement) -> Placement:
+    """Place every unplaced node with the placed members of its colour class.
+
+    Expert splits of training graphs list forward nodes only; backward nodes follow
+    their colour class (MODEL.md). Nodes whose class has no placed member stay
+    unplaced (``check_placement`` then names them). Colour classes whose placed
+    members disagree are left for the evaluator to report. O(n).
+    """
+    assignment = dict(placement.assignment)
+    graph = instance.graph
+    for group in graph.colour_groups():
+        placed = [assignment[v] for v in group if v in assignment]
+        if placed:
+            for v in group:
+                assignment.setdefault(v, placed[0])
+    # keep the graph's node order for readability
+    ordered = {n.id: assignment[n.id] for n in graph.nodes if n.id in assignment}
+    ordered.update({v: d for v, d in assignment.items() if v not in ordered})
+    return Placement(ordered)
+
+
+def check_placement(instance: Instance, placement: Placement) -> None:
+    """Raise InputError if the placement names an unknown node or device or
+    leaves a node out. Support, memory and colocation are the evaluator's to report."""
+    graph, topo = instance.graph, instance.topology
+    for v, d in placement.assignment.items():
+        if v not in graph:
+            raise InputError(f"placement names unknown node {v!r}")
+        if not topo.has_device(d):
+            raise InputError(f"placement names unknown device {d} (node {v!r})")
+    for n in graph.nodes:
+        if n.id not in placement.assignment:
+            raise InputError(f"placement leaves node {n.id!r} out")
