@@ -1,0 +1,41 @@
+"""placement-ilp: exact device placement of DNN operator graphs.
+
+The data flows one way: instance -> build -> solve -> decode -> evaluate -> report.
+
+>>> from placement_ilp import load_instance, solve
+>>> result = solve(load_instance("instances/default.json"), contiguity="pipeline", time_limit=60)
+>>> result.status, result.objective                                    # doctest: +SKIP
+"""
+
+from .errors import InputError
+from .evaluate import Evaluation, evaluate
+from .graph import OpEdge, OpGraph, OpNode
+from .instance import Instance
+from .io import load_instance, load_placement, save_instance, save_placement
+from .placement import Placement
+from .solve import Problem, Result, build, solve
+from .topology import Device, DeviceClass, Topology, paper_topology
+
+__all__ = [
+    "Device",
+    "DeviceClass",
+    "Evaluation",
+    "InputError",
+    "Instance",
+    "OpEdge",
+    "OpGraph",
+    "OpNode",
+    "Placement",
+    "Problem",
+    "Result",
+    "Topology",
+    "build",
+    "evaluate",
+    "load_instance",
+    "load_placement",
+    "paper_topology",
+    "save_instance",
+    "save_placement",
+    "solve",
+]
+__version__ = "0.1.0"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Callable, Sequence
+from typing import Sequence
 
 from . import io
 from .errors import InputError
@@ -122,6 +122,74 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- solve --------------------------------------------------------------------
+def cmd_solve(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .solve import build
+
+    instance = _load(args.instance, strict=False)
+    contiguity = args.contiguity or ("none" if args.non_contiguous else "pipeline")
+    for target in (args.output, args.export):
+        if target and Path(target).exists() and not args.force:
+            raise InputError(f"{target} exists; refusing to overwrite it (use --force)")
+    warm = io.load_placement(args.warm_start, instance) if args.warm_start else None
+    options = {}
+    if args.formulation == "maxload":
+        options = dict(
+            contiguity=contiguity,
+            cpu_contiguity=not args.accelerators_only,
+            objective=args.objective,
+            overlap=args.overlap,
+        )
+    problem = build(instance, args.formulation, **options)
+    if args.export:
+        from .backends.highs import write_model
+
+        write_model(problem.model, args.export)
+    result = problem.solve(
+        time_limit=args.time_limit,
+        gap=args.gap,
+        threads=args.threads,
+        backend=args.backend,
+        warm_start=warm,
+        log=args.log,
+        log_file=args.log_file,
+    )
+    if args.output and result.placement is not None:
+        io.save_placement(instance, result.placement, args.output, objective=result.objective, overwrite=args.force)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1))
+    else:
+        print(_solve_summary(instance, result, contiguity))
+    return EXIT_OK if result.placement is not None else EXIT_NO_PLACEMENT
+
+
+def _solve_summary(instance, result, contiguity: str) -> str:
+    def num(x):
+        return "-" if x is None else f"{x:.6g}"
+
+    lines = [
+        f"instance   {instance.name} ({len(instance.graph)} nodes, {instance.topology.num_devices} devices)",
+        f"method     {result.method} / {result.formulation} (contiguity {contiguity})",
+        f"status     {result.status}",
+        f"objective  {num(result.objective)} (evaluator)   bound {num(result.bound)}   gap {num(result.gap)}",
+        f"time       build {result.build_seconds:.3f} s, solve {result.solve_seconds:.3f} s",
+    ]
+    if result.evaluation is not None:
+        lines.append("")
+        lines.append(result.evaluation.summary())
+    return "\n".join(lines)
+
+
+# -- bench --------------------------------------------------------------------
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import build_table
+
+    print(build_table(args.instances, args.formulations.split(",")))
+    return EXIT_OK
+
+
 # -- parser -------------------------------------------------------------------
 def _add_evaluation_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -172,13 +240,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     p.set_defaults(run=cmd_generate)
 
-    for register in EXTRA_COMMANDS:
-        register(sub)
+    p = sub.add_parser("solve", help="minimise the max-load: an exact MILP solved by HiGHS")
+    p.add_argument("instance", help="instance file")
+    p.add_argument("--method", choices=("milp",), default="milp")
+    p.add_argument("--formulation", default="maxload", help="a registered formulation (default: maxload)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--contiguity", choices=("pipeline", "convex", "none"), default=None)
+    group.add_argument("--contiguous", action="store_true", help="same as --contiguity pipeline (the default)")
+    group.add_argument("--non-contiguous", action="store_true", help="same as --contiguity none")
+    _add_evaluation_options(p)
+    p.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds")
+    p.add_argument("--gap", type=float, default=1e-6, metavar="G", help="relative gap to stop at (default 1e-6)")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--backend", choices=("highs", "cbc"), default="highs", help="cbc runs through PuLP")
+    p.add_argument("--warm-start", metavar="PLACEMENT", help="a placement file to start from")
+    p.add_argument("--log", action="store_true", help="show the solver's log")
+    p.add_argument("--log-file", metavar="FILE", help="write the HiGHS log to FILE")
+    p.add_argument("--export", metavar="FILE", help="also write the model as FILE.lp or FILE.mps")
+    p.add_argument("-o", "--output", metavar="PLACEMENT", help="write the placement to this file")
+    p.add_argument("--force", action="store_true", help="overwrite --output / --export files")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_solve)
+
+    p = sub.add_parser("bench", help="benchmarks that print tables")
+    p.add_argument("what", choices=("build",), help="build: model sizes and build times")
+    p.add_argument("instances", nargs="*", help="instance files (default: the paper's throughput workloads)")
+    p.add_argument("--formulations", default="none,convex,pipeline", help="contiguity levels to build")
+    p.set_defaults(run=cmd_bench)
     return parser
-
-
-#: Functions ``register(subparsers)`` that add more subcommands (solving, benchmarks).
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -255,8 +255,12 @@ class Model:
         return any(b.integer and b.size for b in self.blocks.values())
 
     def _cached(self, key, make):
+        """Memoise a derived value until the model changes; arrays come back read-only."""
         if key not in self._cache:
-            self._cache[key] = make()
+            value = make()
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+            self._cache[key] = value
         return self._cache[key]
 
     # -------------------------------------------------------------- columns

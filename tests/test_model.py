@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from placement_ilp.backends import solve_model
@@ -252,6 +252,7 @@ def test_both_backends_agree_on_assignment():
 
 @settings(max_examples=10, deadline=None)
 @given(seed=st.integers(0, 10**6))
+@example(seed=6509)  # CBC with preprocessing on reported 34 as optimal (true optimum 34.5)
 def test_random_milps_agree(seed):
     rng = np.random.default_rng(seed)
     n, k = int(rng.integers(2, 7)), int(rng.integers(1, 5))
@@ -265,7 +266,8 @@ def test_random_milps_agree(seed):
     m.set_objective(cols, rng.integers(-5, 6, n + 2), sense=rng.choice(["min", "max"]))
     rh, rp = solve_highs(m), solve_pulp(m)
     assert rh.status is rp.status is Status.OPTIMAL  # x = 0, y = 0 is always feasible
-    assert rh.objective == pytest.approx(rp.objective, abs=1e-6)
+    # HiGHS may return points within its 1e-6 feasibility tolerance
+    assert rh.objective == pytest.approx(rp.objective, abs=1e-5)
 
 
 @pytest.mark.parametrize("backend", ["highs", "pulp", "cbc"])
@@ -277,7 +279,7 @@ def test_infeasible_both_backends(backend):
 
 def test_infeasible_lp_and_unbounded():
     m = Model()
-    x = m.add_variables("x", 2, lb=-INF)
+    m.add_variables("x", 2, lb=-INF)
     m.add_rows("r", [0, 0, 1, 1], [0, 1, 0, 1], [1.0, 1.0, 1.0, 1.0],
                lower=[3.0, -INF], upper=[INF, 1.0])
     assert solve_highs(m).status is Status.INFEASIBLE
@@ -288,7 +290,6 @@ def test_infeasible_lp_and_unbounded():
     u.set_objective(y.cols, [1.0, 0.0])
     for r in (solve_highs(u), solve_pulp(u)):
         assert r.status is Status.NO_SOLUTION and r.values is None
-    del x
 
 
 def test_lp_bound_is_objective():

@@ -89,7 +89,12 @@ def solve_pulp(model: Model, solver=None, time_limit: float | None = None,
 
     ``solver`` is any PuLP solver object; by default
     ``pulp.PULP_CBC_CMD(msg=log_to_console, timeLimit=time_limit,
-    gapRel=mip_rel_gap, threads=threads, warmStart=mip_start is not None)``.
+    gapRel=mip_rel_gap, threads=threads, warmStart=mip_start is not None,
+    options=["preprocess off"])``.  CBC's preprocessing is switched off
+    because the bundled CBC sometimes reports a suboptimal point as optimal
+    with it on (seen on a 6-column mixed-integer test model; cf. coin-or/Cbc
+    issues #293 and #724); this backend is a cross-check, so it favours
+    correctness over speed.
     When a solver object is given, ``time_limit``, ``mip_rel_gap`` and
     ``threads`` are NOT applied (configure the object yourself).
     ``mip_start`` (full column vector; NaN = unknown) is set as initial values.
@@ -123,7 +128,8 @@ def solve_pulp(model: Model, solver=None, time_limit: float | None = None,
             warnings.simplefilter("ignore", DeprecationWarning)
             solver = pulp.PULP_CBC_CMD(
                 msg=bool(log_to_console), timeLimit=time_limit, gapRel=mip_rel_gap,
-                threads=threads, warmStart=mip_start is not None)
+                threads=threads, warmStart=mip_start is not None,
+                options=["preprocess off"])
     name = f"pulp:{type(solver).__name__}"
     t0 = time.perf_counter()
     try:

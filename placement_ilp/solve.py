@@ -1,0 +1,243 @@
+"""Solving: instance -> builder -> model -> backend -> decode -> evaluate.
+
+``solve(instance, ...)`` is the one-call API. ``build(instance, ...)`` returns a
+:class:`Problem` whose ``model`` can be changed (a constraint added, a bound
+moved) before ``Problem.solve`` runs it, for formulation experiments.
+
+The reported objective is always the evaluator's max-load of the decoded
+placement; the solver's own value is kept as ``solver_objective`` and must agree.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .backends import solve_model
+from .errors import InputError
+from .evaluate import Evaluation, evaluate
+from .instance import Instance
+from .placement import Placement
+from .result import Status, relative_gap
+
+#: The contiguity level each formulation contiguity option guarantees.
+_LEVEL_ORDER = {"pipeline": 2, "convex": 1, "none": 0}
+
+
+class FormulationError(RuntimeError):
+    """The solver's answer and the evaluator disagree: a bug in a formulation."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a method returns, whichever method it is.
+
+    status: "optimal", "time_limit" (stopped with a placement), "infeasible" or
+        "no_solution" (stopped without one).
+    objective: the evaluator's value of ``placement`` (None without one).
+    bound: the best proven lower bound; gap: (objective - bound) / objective.
+    """
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    build_seconds: float
+    solve_seconds: float
+    method: str
+    formulation: str | None
+    placement: Placement | None
+    evaluation: Evaluation | None
+    solver_objective: float | None = None
+    message: str = ""
+
+    @property
+    def has_placement(self) -> bool:
+        return self.placement is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; ``placement`` maps device names to node ids."""
+        return {
+            "objective": self.objective,
+            "status": self.status,
+            "bound": self.bound,
+            "gap": self.gap,
+            "build_seconds": round(self.build_seconds, 6),
+            "solve_seconds": round(self.solve_seconds, 6),
+            "method": self.method,
+            "formulation": self.formulation,
+            "placement": None
+            if self.placement is None
+            else {str(d): nodes for d, nodes in sorted(self.placement.by_device().items())},
+        }
+
+
+class Problem:
+    """A formulation built for one instance; ``model`` may be changed before solving.
+
+    Example::
+
+        p = build(instance, "maxload", contiguity="convex")
+        p.model.add_rows(...)          # an extra cut
+        result = p.solve(time_limit=60)
+    """
+
+    def __init__(self, instance: Instance, formulation: Any = "maxload", **options: Any) -> None:
+        from formulations import get_builder
+
+        self.instance = instance
+        cls = get_builder(formulation)
+        start = time.perf_counter()
+        self.builder = cls(instance, **options)
+        self.model = self.builder.build()
+        self.build_seconds = time.perf_counter() - start
+        self._built_shape = (self.model.num_rows, self.model.num_cols)
+        self.formulation = getattr(cls, "name", str(formulation))
+        self.options = dict(getattr(self.builder, "options", options))
+
+    def _evaluate(self, placement: Placement) -> Evaluation:
+        return evaluate(
+            self.instance,
+            placement,
+            objective=self.options.get("objective", "sum"),
+            overlap=self.options.get("overlap", False),
+            cpu_contiguity=self.options.get("cpu_contiguity", True),
+        )
+
+    def solve(
+        self,
+        *,
+        time_limit: float | None = None,
+        gap: float = 1e-6,
+        threads: int | None = None,
+        backend: str = "highs",
+        warm_start: Placement | None = None,
+        log: bool = False,
+        log_file: str | None = None,
+    ) -> Result:
+        """Solve the model, decode and evaluate. ``gap`` is the relative gap at which
+        the solver may stop (1e-6: proven optimal); ``warm_start`` a placement to
+        start from (ignored when the formulation cannot hold it)."""
+        if gap < 0:
+            raise InputError(f"gap must be >= 0, got {gap}")
+        if time_limit is not None and time_limit <= 0:
+            raise InputError(f"time limit must be positive, got {time_limit}")
+        options: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap, "threads": threads}
+        if log:
+            options["log_to_console"] = True
+        if log_file is not None:
+            options["log_file"] = log_file
+        if warm_start is not None:
+            start = self.builder.encode(warm_start)
+            if start is not None:
+                options["mip_start"] = start
+        raw = solve_model(self.model, backend, **options)
+        placement = evaluation = None
+        objective = None
+        if raw.has_solution:
+            placement = self.builder.decode(raw.values)
+            evaluation = self._evaluate(placement)
+            objective = evaluation.objective_value
+            self._check(raw, evaluation)
+        status = str(raw.status.value if isinstance(raw.status, Status) else raw.status)
+        gap_value = relative_gap(objective, raw.bound)
+        return Result(
+            status=status,
+            objective=objective,
+            bound=raw.bound,
+            gap=gap_value,
+            build_seconds=self.build_seconds,
+            solve_seconds=raw.solve_seconds,
+            method="milp",
+            formulation=self.formulation,
+            placement=placement,
+            evaluation=evaluation,
+            solver_objective=raw.objective,
+            message=raw.message,
+        )
+
+    def _check(self, raw, evaluation: Evaluation) -> None:
+        if not evaluation.feasible:
+            raise FormulationError(f"{self.formulation}: decoded placement breaks {evaluation.violations[0].message}")
+        wanted = self.options.get("contiguity")
+        if wanted in _LEVEL_ORDER and _LEVEL_ORDER[evaluation.contiguity.level] < _LEVEL_ORDER[wanted]:
+            raise FormulationError(
+                f"{self.formulation}: decoded placement is {evaluation.contiguity.level}, not {wanted}: "
+                f"{evaluation.contiguity.witness}"
+            )
+        value, solver = evaluation.objective_value, raw.objective
+        if solver is not None and value > solver + 1e-6 * max(1.0, abs(solver)):
+            raise FormulationError(
+                f"{self.formulation}: the evaluator's max-load {value!r} exceeds the solver's objective {solver!r}"
+            )
+        # A model the user changed may prove a larger value than the placement's max-load;
+        # the model as built must not.
+        unchanged = (self.model.num_rows, self.model.num_cols) == self._built_shape
+        if (
+            unchanged
+            and raw.status == Status.OPTIMAL
+            and solver is not None
+            and value < solver - 1e-6 * max(1.0, abs(solver))
+        ):
+            raise FormulationError(
+                f"{self.formulation}: the evaluator's max-load {value!r} is below the solver's optimum {solver!r}"
+            )
+
+
+def build(instance: Instance, formulation: Any = "maxload", **options: Any) -> Problem:
+    """Build a formulation for ``instance`` and return the :class:`Problem`.
+
+    ``formulation`` is a registered name or a Builder subclass; ``options`` go to
+    the builder (for "maxload": contiguity, cpu_contiguity, objective, overlap).
+    Example: ``build(inst, contiguity="none").model.num_rows``.
+    """
+    return Problem(instance, formulation, **options)
+
+
+def solve(
+    instance: Instance,
+    *,
+    method: str = "milp",
+    formulation: Any = "maxload",
+    contiguous: bool | None = None,
+    contiguity: str = "pipeline",
+    cpu_contiguity: bool = True,
+    objective: str = "sum",
+    overlap: bool = False,
+    time_limit: float | None = None,
+    gap: float = 1e-6,
+    threads: int | None = None,
+    backend: str = "highs",
+    warm_start: Placement | None = None,
+    log: bool = False,
+    log_file: str | None = None,
+) -> Result:
+    """Minimise the max-load of ``instance`` and return a :class:`Result`.
+
+    ``contiguous=True`` is short for ``contiguity="pipeline"``, ``False`` for
+    ``"none"``. The MILP is solved by HiGHS (``backend="highs"``) or by CBC through
+    PuLP (``backend="cbc"``); the placement is scored by the evaluator.
+    Cost: building is O(size of the model); solving is NP-hard in general.
+
+    Example: ``solve(load_instance("instances/default.json"), time_limit=60).objective``.
+    """
+    if contiguous is not None:
+        contiguity = "pipeline" if contiguous else "none"
+    if method != "milp":
+        raise InputError(f"unknown method {method!r} (milp)")
+    options: dict[str, Any] = {}
+    from formulations import MaxLoad, get_builder
+
+    if issubclass(get_builder(formulation), MaxLoad):
+        options = dict(contiguity=contiguity, cpu_contiguity=cpu_contiguity, objective=objective, overlap=overlap)
+    problem = Problem(instance, formulation, **options)
+    return problem.solve(
+        time_limit=time_limit,
+        gap=gap,
+        threads=threads,
+        backend=backend,
+        warm_start=warm_start,
+        log=log,
+        log_file=log_file,
+    )
