@@ -23,31 +23,12 @@ from ..errors import InputError
 from ..graph import OpEdge, OpGraph, OpNode, check_id, check_number
 from ..instance import Instance
 from ..placement import Placement
-from ..topology import DeviceClass, Device, Topology
+from ..topology import Device, DeviceClass, Topology
+from .fields import flag, json_object, required
 
 INSTANCE_FORMAT = "placement-ilp/instance"
 PLACEMENT_FORMAT = "placement-ilp/placement"
 VERSION = 1
-
-
-def _obj(value: Any, where: str) -> dict:
-    if not isinstance(value, dict):
-        raise InputError(f"{where} must be a JSON object")
-    return value
-
-
-def _req(obj: dict, key: str, where: str) -> Any:
-    if key not in obj:
-        raise InputError(f"{where}: missing field {key!r}")
-    return obj[key]
-
-
-def _bool(value: Any, what: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    raise InputError(f"{what} must be a boolean, got {value!r}")
 
 
 def _check_version(data: dict, what: str) -> None:
@@ -65,17 +46,17 @@ def is_native_placement(data: Any) -> bool:
 
 
 def topology_from_native(data: Any) -> Topology:
-    topo = _obj(data, "topology")
-    classes = _req(topo, "classes", "topology")
+    topo = json_object(data, "topology")
+    classes = required(topo, "classes", "topology")
     if not isinstance(classes, list):
         raise InputError("topology: 'classes' must be a list")
     out = []
     for pos, raw in enumerate(classes):
         where = f"device class #{pos}"
-        _obj(raw, where)
-        name = _req(raw, "name", where)
+        json_object(raw, where)
+        name = required(raw, "name", where)
         where = f"device class {name!r}"
-        count = _req(raw, "count", where)
+        count = required(raw, "count", where)
         if isinstance(count, float) and count.is_integer():
             count = int(count)
         memory = raw.get("memory")
@@ -83,10 +64,10 @@ def topology_from_native(data: Any) -> Topology:
         out.append(
             DeviceClass(
                 name=name,
-                kind=_req(raw, "kind", where),
+                kind=required(raw, "kind", where),
                 count=count,
                 memory=None if memory is None else check_number(memory, f"{where}: memory"),
-                pays_communication=_bool(raw.get("pays_communication", True), f"{where}: pays_communication"),
+                pays_communication=flag(raw.get("pays_communication", True), f"{where}: pays_communication"),
                 bandwidth=None if bandwidth is None else check_number(bandwidth, f"{where}: bandwidth"),
                 latency=check_number(raw.get("latency", 0.0), f"{where}: latency"),
             )
@@ -111,17 +92,17 @@ def topology_to_native(topology: Topology) -> dict:
 def instance_from_native(data: dict, name: str = "instance") -> Instance:
     """Build an :class:`Instance` from the native instance JSON (already parsed). O(n + m)."""
     _check_version(data, "instance")
-    topology = topology_from_native(_req(data, "topology", "instance"))
-    raw_nodes = _req(data, "nodes", "instance")
-    raw_edges = _req(data, "edges", "instance")
+    topology = topology_from_native(required(data, "topology", "instance"))
+    raw_nodes = required(data, "nodes", "instance")
+    raw_edges = required(data, "edges", "instance")
     if not isinstance(raw_nodes, list) or not isinstance(raw_edges, list):
         raise InputError("instance: 'nodes' and 'edges' must be lists")
     nodes = []
     for pos, raw in enumerate(raw_nodes):
-        _obj(raw, f"node #{pos}")
-        node_id = check_id(_req(raw, "id", f"node #{pos}"), f"node #{pos} id")
+        json_object(raw, f"node #{pos}")
+        node_id = check_id(required(raw, "id", f"node #{pos}"), f"node #{pos} id")
         where = f"node {node_id!r}"
-        times = _obj(_req(raw, "times", where), f"{where}: times")
+        times = json_object(required(raw, "times", where), f"{where}: times")
         supported = raw.get("supported")
         if supported is not None and not isinstance(supported, list):
             raise InputError(f"{where}: 'supported' must be a list of device class names")
@@ -131,7 +112,7 @@ def instance_from_native(data: dict, name: str = "instance") -> Instance:
                 times={cls: check_number(t, f"{where}: time on {cls!r}") for cls, t in times.items()},
                 supported=None if supported is None else frozenset(supported),
                 memory=check_number(raw.get("memory", 0.0), f"{where}: memory"),
-                backward=_bool(raw.get("backward", False), f"{where}: backward"),
+                backward=flag(raw.get("backward", False), f"{where}: backward"),
                 color_class=raw.get("color_class"),
                 name=raw.get("name"),
                 layer_id=raw.get("layer_id"),
@@ -139,9 +120,9 @@ def instance_from_native(data: dict, name: str = "instance") -> Instance:
         )
     edges = []
     for pos, raw in enumerate(raw_edges):
-        _obj(raw, f"edge #{pos}")
-        src = check_id(_req(raw, "source", f"edge #{pos}"), f"edge #{pos} source")
-        dst = check_id(_req(raw, "target", f"edge #{pos}"), f"edge #{pos} target")
+        json_object(raw, f"edge #{pos}")
+        src = check_id(required(raw, "source", f"edge #{pos}"), f"edge #{pos} source")
+        dst = check_id(required(raw, "target", f"edge #{pos}"), f"edge #{pos} target")
         where = f"edge {src!r}->{dst!r}"
         size = raw.get("bytes")
         edges.append(
@@ -186,7 +167,7 @@ def instance_to_native(instance: Instance) -> dict:
 
 def placement_from_native(data: dict) -> Placement:
     _check_version(data, "placement")
-    devices = _obj(_req(data, "devices", "placement"), "placement: devices")
+    devices = json_object(required(data, "devices", "placement"), "placement: devices")
     lists = {}
     for name, nodes in devices.items():
         if not isinstance(nodes, list):

@@ -24,25 +24,10 @@ from ..graph import OpEdge, OpGraph, OpNode, check_id, check_number
 from ..instance import Instance
 from ..placement import Placement
 from ..topology import PAPER_ACCELERATOR, PAPER_CPU, Device, paper_topology
+from .fields import flag, required
 
 _NODE_FIELDS = ("id", "supportedOnFpga", "cpuLatency", "fpgaLatency", "isBackwardNode")
 _EDGE_FIELDS = ("sourceId", "destId", "cost")
-
-
-def _field(obj: Any, key: str, where: str) -> Any:
-    if not isinstance(obj, dict):
-        raise InputError(f"{where} must be a JSON object")
-    if key not in obj:
-        raise InputError(f"{where}: missing field {key!r}")
-    return obj[key]
-
-
-def _flag(value: Any, what: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    raise InputError(f"{what} must be a boolean or 0/1, got {value!r}")
 
 
 def _count(value: Any, what: str) -> int:
@@ -64,22 +49,22 @@ def instance_from_paper(data: dict, name: str = "instance") -> Instance:
 
     Raises InputError naming the offending node, edge or field. O(n + m).
     """
-    k = _count(_field(data, "maxFPGAs", "instance"), "maxFPGAs")
-    cpus = _count(_field(data, "maxCPUs", "instance"), "maxCPUs")
-    memory = check_number(_field(data, "maxSizePerFPGA", "instance"), "maxSizePerFPGA")
-    raw_nodes = _field(data, "nodes", "instance")
-    raw_edges = _field(data, "edges", "instance")
+    k = _count(required(data, "maxFPGAs", "instance"), "maxFPGAs")
+    cpus = _count(required(data, "maxCPUs", "instance"), "maxCPUs")
+    memory = check_number(required(data, "maxSizePerFPGA", "instance"), "maxSizePerFPGA")
+    raw_nodes = required(data, "nodes", "instance")
+    raw_edges = required(data, "edges", "instance")
     if not isinstance(raw_nodes, list) or not isinstance(raw_edges, list):
         raise InputError("instance: 'nodes' and 'edges' must be lists")
     nodes = []
     for pos, raw in enumerate(raw_nodes):
         where = f"node #{pos}"
-        node_id = check_id(_field(raw, "id", where), where + " id")
+        node_id = check_id(required(raw, "id", where), where + " id")
         where = f"node {node_id!r}"
         for key in _NODE_FIELDS:
-            _field(raw, key, where)
+            required(raw, key, where)
         supported = {PAPER_CPU}
-        if _flag(raw["supportedOnFpga"], f"{where}: supportedOnFpga"):
+        if flag(raw["supportedOnFpga"], f"{where}: supportedOnFpga"):
             supported.add(PAPER_ACCELERATOR)
         nodes.append(
             OpNode(
@@ -90,7 +75,7 @@ def instance_from_paper(data: dict, name: str = "instance") -> Instance:
                 },
                 supported=frozenset(supported),
                 memory=check_number(raw.get("size", 0.0), f"{where}: size"),
-                backward=_flag(raw["isBackwardNode"], f"{where}: isBackwardNode"),
+                backward=flag(raw["isBackwardNode"], f"{where}: isBackwardNode"),
                 color_class=raw.get("colorClass"),
                 name=raw.get("name"),
                 layer_id=raw.get("layerId"),
@@ -100,7 +85,7 @@ def instance_from_paper(data: dict, name: str = "instance") -> Instance:
     for pos, raw in enumerate(raw_edges):
         where = f"edge #{pos}"
         for key in _EDGE_FIELDS:
-            _field(raw, key, where)
+            required(raw, key, where)
         src = check_id(raw["sourceId"], f"{where} sourceId")
         dst = check_id(raw["destId"], f"{where} destId")
         where = f"edge {src!r}->{dst!r}"
@@ -166,7 +151,7 @@ def placement_from_paper(data: dict) -> Placement:
         if not isinstance(entries, list):
             raise InputError(f"placement: {key!r} must be a list")
         for i, entry in enumerate(entries):
-            nodes = _field(entry, "nodes", f"placement {key}[{i}]")
+            nodes = required(entry, "nodes", f"placement {key}[{i}]")
             if not isinstance(nodes, list):
                 raise InputError(f"placement {key}[{i}]: 'nodes' must be a list")
             lists[Device(cls, i)] = [check_id(v, f"placement {key}[{i}] node") for v in nodes]
