@@ -38,8 +38,8 @@ OBJECTIVES = ("sum", "different-maxima")
 
 @register("maxload")
 class MaxLoad(Builder):
-    """Max-load MILP; see the module docstring. Build: O(G*S*C + K*S*C + A*S) rows
-    for G groups, S slots, C classes, K communication items and A forward arcs.
+    """Max-load MILP; see the module docstring. Build: O(G*S*C + J*S*C + A*S) rows
+    for G groups, S slots, C classes, J (item, successor group) pairs and A forward arcs.
 
     Example::
 
@@ -360,7 +360,10 @@ class MaxLoad(Builder):
             np.maximum.at(comm, cg.succ_item, np.maximum(crossing, 0.0))
             vals[self.comm.cols] = comm
         if self.contiguity == "convex":
-            vals[self.z.cols] = self._ancestor_cover(on[:, np.flatnonzero(self.checked[self.slot_class])])
+            cover = self._ancestor_cover(on[:, np.flatnonzero(self.checked[self.slot_class])])
+            if cover is None:
+                return None
+            vals[self.z.cols] = cover
         if self.contiguity == "pipeline":
             content, places = self._positions(devs, slot_of, on)
             vals[self.y.cols] = np.cumsum(content, axis=1)
@@ -368,19 +371,24 @@ class MaxLoad(Builder):
                 vals[self.q.cols] = places
         for fam, target in self.load_families:
             vals[target.start] = 0.0
+        activity = m.row_activity(vals)  # each load row's value with every target at 0
         for fam, target in self.load_families:
-            need = m.row_activity(vals)[fam.start : fam.stop].max(initial=0.0)
-            vals[target.start] = max(vals[target.start], need)
+            vals[target.start] = max(vals[target.start], activity[fam.start : fam.stop].max(initial=0.0))
         return vals if m.max_violation(vals) <= 1e-6 else None
 
-    def _ancestor_cover(self, on: np.ndarray) -> np.ndarray:
-        """z[g, d] = 1 when g is on d or a forward ancestor of a group on d."""
+    def _ancestor_cover(self, on: np.ndarray) -> np.ndarray | None:
+        """z[g, d] = 1 when g is on d or a forward ancestor of a group on d (None when
+        the contracted forward graph has a cycle)."""
         cg = self.groups
         g = nx.DiGraph()
         g.add_nodes_from(range(cg.num_groups))
         g.add_edges_from(zip(cg.fw_src.tolist(), cg.fw_dst.tolist()))
         z = on.copy()
-        for v in reversed(list(nx.topological_sort(g))):
+        try:
+            order = list(nx.topological_sort(g))
+        except nx.NetworkXUnfeasible:  # contracted colour classes form a cycle
+            return None
+        for v in reversed(order):
             for w in g.successors(v):
                 z[v] = np.maximum(z[v], z[w])
         return z

@@ -213,3 +213,16 @@ def test_a_users_builder_plugs_in_without_editing_the_package():
     assert result.placement.device_of(0).cls == "cpu"
     plain = solve(instance, contiguity="none")
     assert result.objective >= plain.objective - 1e-9
+
+
+@pytest.mark.parametrize("level", ["pipeline", "convex", "none"])
+@pytest.mark.parametrize("objective", ["sum", "different-maxima"])
+def test_warm_start_with_overlap_when_communication_dominates(level, objective):
+    nodes = (OpNode("a", {"cpu": 5.0, "acc": 1.0}), OpNode("b", {"cpu": 5.0, "acc": 1.0}))
+    instance = Instance(OpGraph(nodes, (OpEdge("a", "b", 3.0),)), paper_topology(2, 0, None), "comm-heavy")
+    placement = Placement({"a": ("acc", 0), "b": ("acc", 1)})
+    problem = build(instance, contiguity=level, objective=objective, overlap=True)
+    start = problem.builder.encode(placement)
+    assert start is not None
+    ev = evaluate(instance, placement, objective=objective, overlap=True)
+    assert problem.model.objective_value(start) == pytest.approx(ev.objective_value)
