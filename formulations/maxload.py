@@ -290,8 +290,8 @@ class MaxLoad(Builder):
                 "==",
                 0.0,
             )
-        if P > 1 and len(cg.fw_src):
-            u, v = cg.fw_src, cg.fw_dst
+        if P > 1 and len(cg.order_src):
+            u, v = cg.order_src, cg.order_dst
             m.add_constraints(
                 "ideal", np.stack([y[v, : P - 1].ravel(), y[u, : P - 1].ravel()], 1), [[1.0, -1.0]], "<=", 0.0
             )
@@ -402,7 +402,7 @@ class MaxLoad(Builder):
         node = [devs[g] if checked[g] else ("group", g) for g in range(cg.num_groups)]
         h = nx.DiGraph()
         h.add_nodes_from(devs[g] for g in range(cg.num_groups) if checked[g])
-        for u, v in zip(cg.fw_src.tolist(), cg.fw_dst.tolist()):
+        for u, v in zip(cg.order_src.tolist(), cg.order_dst.tolist()):
             if node[u] != node[v]:
                 h.add_edge(node[u], node[v])
         try:

@@ -133,6 +133,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
     for target in (args.output, args.export):
         if target and Path(target).exists() and not args.force:
             raise InputError(f"{target} exists; refusing to overwrite it (use --force)")
+    if args.method != "milp":
+        result = _solve_other(instance, args, contiguity)
+        return _report(instance, result, contiguity, args)
     warm = io.load_placement(args.warm_start, instance) if args.warm_start else None
     options = {}
     if args.formulation == "maxload":
@@ -156,6 +159,34 @@ def cmd_solve(args: argparse.Namespace) -> int:
         log=args.log,
         log_file=args.log_file,
     )
+    return _report(instance, result, contiguity, args)
+
+
+def _solve_other(instance, args: argparse.Namespace, contiguity: str):
+    """The DP or a baseline, through the same solve() as the MILP."""
+    from .solve import solve
+
+    if args.export:
+        raise InputError("--export writes a MILP; it goes with --method milp")
+    baseline_options: dict = {}
+    if args.method == "expert":
+        if not args.split:
+            raise InputError("--method expert needs --split FILE")
+        baseline_options["path"] = args.split
+    if args.method == "local-search":
+        baseline_options.update(restarts=args.restarts, seed=args.seed)
+    return solve(
+        instance,
+        method=args.method,
+        contiguity=contiguity,
+        cpu_contiguity=not args.accelerators_only,
+        objective=args.objective,
+        overlap=args.overlap,
+        baseline_options=baseline_options,
+    )
+
+
+def _report(instance, result, contiguity: str, args: argparse.Namespace) -> int:
     if args.output and result.placement is not None:
         io.save_placement(instance, result.placement, args.output, objective=result.objective, overwrite=args.force)
     if args.json:
@@ -171,11 +202,14 @@ def _solve_summary(instance, result, contiguity: str) -> str:
 
     lines = [
         f"instance   {instance.name} ({len(instance.graph)} nodes, {instance.topology.num_devices} devices)",
-        f"method     {result.method} / {result.formulation} (contiguity {contiguity})",
+        f"method     {result.method}" + (f" / {result.formulation}" if result.formulation else "")
+        + (f" (contiguity {contiguity})" if result.method in ("milp", "dp") else ""),
         f"status     {result.status}",
         f"objective  {num(result.objective)} (evaluator)   bound {num(result.bound)}   gap {num(result.gap)}",
         f"time       build {result.build_seconds:.3f} s, solve {result.solve_seconds:.3f} s",
     ]
+    if result.message and result.method != "milp":
+        lines.append(f"note       {result.message}")
     if result.evaluation is not None:
         lines.append("")
         lines.append(result.evaluation.summary())
@@ -242,7 +276,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("solve", help="minimise the max-load: an exact MILP solved by HiGHS")
     p.add_argument("instance", help="instance file")
-    p.add_argument("--method", choices=("milp",), default="milp")
+    p.add_argument(
+        "--method",
+        choices=("milp", "dp", "pipedream", "local-search", "partition", "one-accelerator", "expert"),
+        default="milp",
+        help="milp (exact, HiGHS), dp (exact ideal DP, pipeline contiguity), or a baseline of the paper",
+    )
+    p.add_argument("--split", metavar="FILE", help="the split file that --method expert scores")
+    p.add_argument("--restarts", type=int, default=5, help="local-search: random restarts (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="local-search: random seed (default 0)")
     p.add_argument("--formulation", default="maxload", help="a registered formulation (default: maxload)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--contiguity", choices=("pipeline", "convex", "none"), default=None)

@@ -30,6 +30,10 @@ class Contracted:
     has_forward[g]: g holds a forward node (only those are constrained by contiguity).
     fw_src, fw_dst: distinct forward arcs between different groups (contracted
         forward graph; a DAG for every workload of the paper).
+    order_src, order_dst: the arcs that order a pipeline: the forward arcs, plus,
+        for an orphan group (a colour class of backward nodes only), the mirror
+        image ``b -> a`` of each backward edge ``a -> b`` that touches it, as if it
+        had a zero-cost forward twin (what the paper's tool does).
     comm_node[k], comm_group[k], comm_backward[k]: the k-th communication item is
         node position comm_node[k] of group comm_group[k]; it is backward or not.
     comm_cost[k, c]: its transfer time on class c (0 where c does not pay).
@@ -47,6 +51,8 @@ class Contracted:
     has_forward: np.ndarray
     fw_src: np.ndarray
     fw_dst: np.ndarray
+    order_src: np.ndarray
+    order_dst: np.ndarray
     comm_node: np.ndarray
     comm_group: np.ndarray
     comm_backward: np.ndarray
@@ -103,6 +109,11 @@ def contract(instance: Instance) -> Contracted:
     keep = a.forward_edge & (gs != gd)
     arcs = np.unique(np.stack([gs[keep], gd[keep]], axis=1), axis=0) if keep.any() else np.zeros((0, 2), int)
 
+    orphan = ~has_forward
+    mirror = a.backward[a.src] & a.backward[a.dst] & (gs != gd) & (orphan[gs] | orphan[gd]) if len(gs) else keep
+    order = np.concatenate([arcs, np.stack([gd[mirror], gs[mirror]], axis=1)]) if mirror.any() else arcs
+    order = np.unique(order, axis=0) if len(order) else np.zeros((0, 2), int)
+
     cross = gs != gd
     pairs = np.unique(np.stack([a.src[cross], gd[cross]], axis=1), axis=0) if cross.any() else np.zeros((0, 2), int)
     comm_node, item_of_pair = np.unique(pairs[:, 0], return_inverse=True)
@@ -118,6 +129,8 @@ def contract(instance: Instance) -> Contracted:
         has_forward=has_forward,
         fw_src=arcs[:, 0].astype(np.int64),
         fw_dst=arcs[:, 1].astype(np.int64),
+        order_src=order[:, 0].astype(np.int64),
+        order_dst=order[:, 1].astype(np.int64),
         comm_node=comm_node,
         comm_group=group[comm_node],
         comm_backward=a.backward[comm_node],

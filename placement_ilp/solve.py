@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .backends import solve_model
 from .errors import InputError
 from .evaluate import Evaluation, evaluate
@@ -33,8 +35,9 @@ class FormulationError(RuntimeError):
 class Result:
     """What a method returns, whichever method it is.
 
-    status: "optimal", "time_limit" (stopped with a placement), "infeasible" or
-        "no_solution" (stopped without one).
+    status: "optimal", "time_limit" (stopped with a placement), "infeasible",
+        "no_solution" (stopped without one) or, for the heuristic baselines,
+        "feasible" (a placement with no optimality claim).
     objective: the evaluator's value of ``placement`` (None without one).
     bound: the best proven lower bound; gap: (objective - bound) / objective.
     """
@@ -195,6 +198,9 @@ def build(instance: Instance, formulation: Any = "maxload", **options: Any) -> P
     return Problem(instance, formulation, **options)
 
 
+METHODS = ("milp", "dp", "pipedream", "local-search", "partition", "one-accelerator", "expert")
+
+
 def solve(
     instance: Instance,
     *,
@@ -212,20 +218,33 @@ def solve(
     warm_start: Placement | None = None,
     log: bool = False,
     log_file: str | None = None,
+    memory_budget: int | None = None,
+    baseline_options: dict | None = None,
 ) -> Result:
     """Minimise the max-load of ``instance`` and return a :class:`Result`.
 
+    ``method``: "milp" (a formulation solved by HiGHS, or by CBC with
+    ``backend="cbc"``), "dp" (the exact ideal DP; pipeline contiguity only), or a
+    baseline of the paper ("pipedream", "local-search", "partition",
+    "one-accelerator", "expert" with ``baseline_options={"path": FILE}``).
     ``contiguous=True`` is short for ``contiguity="pipeline"``, ``False`` for
-    ``"none"``. The MILP is solved by HiGHS (``backend="highs"``) or by CBC through
-    PuLP (``backend="cbc"``); the placement is scored by the evaluator.
+    ``"none"``. Every placement is scored by the evaluator.
     Cost: building is O(size of the model); solving is NP-hard in general.
 
     Example: ``solve(load_instance("instances/default.json"), time_limit=60).objective``.
     """
     if contiguous is not None:
         contiguity = "pipeline" if contiguous else "none"
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r} (one of {', '.join(METHODS)})")
+    if method == "dp":
+        return solve_dp_method(
+            instance, contiguity=contiguity, cpu_contiguity=cpu_contiguity, objective=objective,
+            overlap=overlap, memory_budget=memory_budget,
+        )
     if method != "milp":
-        raise InputError(f"unknown method {method!r} (milp)")
+        return run_baseline(instance, method, objective=objective, overlap=overlap,
+                            cpu_contiguity=cpu_contiguity, **(baseline_options or {}))
     options: dict[str, Any] = {}
     from formulations import MaxLoad, get_builder
 
@@ -241,3 +260,73 @@ def solve(
         log=log,
         log_file=log_file,
     )
+
+
+def solve_dp_method(
+    instance: Instance,
+    *,
+    contiguity: str = "pipeline",
+    cpu_contiguity: bool = True,
+    objective: str = "sum",
+    overlap: bool = False,
+    memory_budget: int | None = None,
+) -> Result:
+    """The ideal DP as a method: same Result as the MILP (bound = optimum, gap 0).
+    Raises DPNotApplicable (an InputError) for variants it does not solve and
+    DPTooLarge when the ideals exceed the memory budget."""
+    from . import dp
+
+    dp.check_applicable(instance, contiguity, cpu_contiguity, objective)
+    start = time.perf_counter()
+    graph = dp.build_dp_graph(instance)
+    budget = dp.DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
+    ideals = dp.enumerate_ideals(graph, dp.max_ideals_for(graph, budget))
+    build_seconds = time.perf_counter() - start
+    found = dp.solve_dp(graph, ideals, overlap=overlap)
+    details = f"{ideals.size} ideals, {found.pairs} pairs examined, upper bound {found.upper_bound:.6g}"
+    if not np.isfinite(found.value):
+        return Result("infeasible", None, None, None, build_seconds, found.seconds, "dp", None, None, None,
+                      None, details)
+    placement = dp.decode(graph, ideals, found)
+    evaluation = evaluate(instance, placement, objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity)
+    value = evaluation.objective_value
+    if (not evaluation.feasible or evaluation.contiguity.level != "pipeline"
+            or abs(value - found.value) > 1e-6 * max(1.0, abs(found.value))):
+        raise FormulationError(
+            f"dp: the evaluator disagrees with the DP (evaluator {value!r}, DP {found.value!r}, "
+            f"feasible {evaluation.feasible}, contiguity {evaluation.contiguity.level})"
+        )
+    return Result("optimal", value, found.value, relative_gap(value, found.value), build_seconds, found.seconds,
+                  "dp", None, placement, evaluation, found.value, details)
+
+
+def run_baseline(
+    instance: Instance,
+    method: str,
+    *,
+    objective: str = "sum",
+    overlap: bool = False,
+    cpu_contiguity: bool = True,
+    **options: Any,
+) -> Result:
+    """Run a baseline of the paper and score its placement (status "feasible", or
+    "infeasible" when it finds no feasible placement)."""
+    from .baselines import BASELINES
+
+    if method == "expert" and "path" not in options:
+        raise InputError("the expert method needs a split file (--split FILE)")
+    start = time.perf_counter()
+    try:
+        placement = BASELINES[method](instance, **options)
+    except InputError as exc:
+        if method != "one-accelerator":
+            raise
+        # everything does not fit on one accelerator: a result, not an input error
+        return Result("infeasible", None, None, None, 0.0, time.perf_counter() - start, method, None, None, None,
+                      None, str(exc))
+    seconds = time.perf_counter() - start
+    evaluation = evaluate(instance, placement, objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity)
+    status = "feasible" if evaluation.feasible else "infeasible"
+    value = evaluation.objective_value if evaluation.feasible else None
+    return Result(status, value, None, None, 0.0, seconds, method, None, placement if evaluation.feasible else None,
+                  evaluation, None, "" if evaluation.feasible else evaluation.violations[0].message)

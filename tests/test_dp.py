@@ -1,0 +1,121 @@
+"""The ideal DP: equal to the pipeline MILP, clear refusals, a memory guard."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from placement_ilp import dp
+from placement_ilp.cli import main
+from placement_ilp.graph import OpEdge, OpGraph, OpNode
+from placement_ilp.instance import Instance
+from placement_ilp.io import load_instance
+from placement_ilp.solve import solve
+from placement_ilp.topology import paper_topology
+
+from .conftest import paper_path
+from .test_maxload import exhaustive, small_instances
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_instances(), st.booleans())
+def test_dp_equals_pipeline_milp_and_exhaustive_search(instance, overlap):
+    by_dp = solve(instance, method="dp", overlap=overlap)
+    by_milp = solve(instance, contiguity="pipeline", overlap=overlap)
+    assert by_dp.status == by_milp.status
+    if by_milp.status == "optimal":
+        assert by_dp.objective == pytest.approx(by_milp.objective, rel=1e-6, abs=1e-9)
+        assert by_dp.objective == pytest.approx(exhaustive(instance, "pipeline", overlap=overlap), rel=1e-6, abs=1e-9)
+        assert by_dp.evaluation.contiguity.level == "pipeline"
+
+
+def _with_orphans():
+    """A training chain whose loss nodes form a colour class of backward nodes only."""
+    nodes = [
+        OpNode(0, {"cpu": 9.0, "acc": 2.0}, color_class=0, memory=2.0),
+        OpNode(1, {"cpu": 9.0, "acc": 3.0}, color_class=1, memory=2.0),
+        OpNode(2, {"cpu": 9.0, "acc": 1.0}, color_class=2, memory=2.0),
+        OpNode(10, {"cpu": 1.0, "acc": 0.5}, backward=True, color_class="loss"),
+        OpNode(11, {"cpu": 1.0, "acc": 0.5}, backward=True, color_class="loss"),
+        OpNode(12, {"cpu": 9.0, "acc": 4.0}, backward=True, color_class=2, memory=1.0),
+        OpNode(13, {"cpu": 9.0, "acc": 5.0}, backward=True, color_class=1, memory=1.0),
+        OpNode(14, {"cpu": 9.0, "acc": 3.0}, backward=True, color_class=0, memory=1.0),
+    ]
+    edges = [(0, 1, 1.0), (1, 2, 1.5), (2, 10, 0.5), (10, 11, 0.2), (11, 12, 0.7), (12, 13, 1.1), (13, 14, 0.9)]
+    edges += [(0, 14, 0.5), (1, 13, 1.5), (2, 12, 0.5)]
+    cost = {}
+    for u, _, c in edges:
+        cost.setdefault(u, c)
+    graph = OpGraph(tuple(nodes), tuple(OpEdge(u, v, cost[u]) for u, v, _ in edges))
+    return Instance(graph, paper_topology(3, 1, 8.0), "orphans")
+
+
+def test_orphan_backward_classes_are_placed_the_same_way_by_dp_and_milp():
+    instance = _with_orphans()
+    assert instance.graph.orphan_backward_classes() == ["loss"]
+    by_dp = solve(instance, method="dp")
+    by_milp = solve(instance, contiguity="pipeline")
+    assert by_dp.status == by_milp.status == "optimal"
+    assert by_dp.objective == pytest.approx(by_milp.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "relative, optimum",
+    [
+        ("throughput/LayerGraphs/bert24_inference.json", 17.789906),
+        ("throughput/OperatorGraphs/bert_l-3_inference.json", 27.918568),
+        ("throughput/LayerGraphs/resnet50_inference.json", None),
+    ],
+)
+def test_dp_equals_milp_on_paper_workloads(relative, optimum):
+    instance = load_instance(paper_path(relative))
+    by_dp = solve(instance, method="dp")
+    by_milp = solve(instance, contiguity="pipeline", time_limit=300)
+    assert by_milp.status == "optimal" and by_dp.status == "optimal"
+    assert by_dp.objective == pytest.approx(by_milp.objective, rel=1e-6)
+    if optimum is not None:
+        assert by_dp.objective == pytest.approx(optimum, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--non-contiguous"], "the DP solves pipeline contiguity only, not 'none'; use --method milp"),
+        (["--contiguity", "convex"], "the DP solves pipeline contiguity only, not 'convex'; use --method milp"),
+        (["--objective", "different-maxima"], "the DP does not solve the different-maxima objective"),
+        (["--accelerators-only"], "the DP needs contiguity on CPUs too"),
+    ],
+)
+def test_where_the_dp_does_not_apply_it_says_so_in_one_line(argv, message, capsys):
+    assert main(["solve", "instances/default.json", "--method", "dp", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_memory_guard_stops_with_the_count_and_points_to_the_milp():
+    instance = load_instance("instances/default.json")
+    with pytest.raises(dp.DPTooLarge, match=r"more than 1 ideals.*--method milp"):
+        solve(instance, method="dp", memory_budget=1)
+    graph = dp.build_dp_graph(instance)
+    assert dp.max_ideals_for(graph, 1) == 1
+    with pytest.raises(dp.DPTooLarge, match="more than 50 ideals"):
+        dp.enumerate_ideals(graph, 50)
+
+
+def test_dp_on_the_command_line(capsys, tmp_path):
+    out = tmp_path / "p.json"
+    assert main(["solve", "instances/default.json", "--method", "dp", "--json", "-o", str(out)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["method"] == "dp" and data["status"] == "optimal" and data["gap"] <= 1e-9
+    assert main(["evaluate", "instances/default.json", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["max_load"] == pytest.approx(data["objective"], rel=1e-12)
+
+
+def test_infeasible_for_the_dp_is_a_status():
+    nodes = (OpNode(1, {"cpu": 1.0, "acc": 1.0}, memory=6.0), OpNode(2, {"cpu": 1.0, "acc": 1.0}, memory=6.0))
+    instance = Instance(OpGraph(nodes, (OpEdge(1, 2, 0.5),)), paper_topology(1, 0, 10.0), "tight")
+    result = solve(instance, method="dp")
+    assert result.status == "infeasible" and result.placement is None
