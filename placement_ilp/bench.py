@@ -1,5 +1,9 @@
 """Benchmarks that print tables (never timed unit tests).
 
+``placement-ilp bench dp`` runs the ideal DP on each instance in a process of its
+own and reports nodes, DP nodes, ideals, pairs examined, the optimum, the seconds
+of the whole process and its peak memory (the kernel's maximum resident size).
+
 ``placement-ilp bench build`` loads each instance and builds each max-load
 formulation, reporting model size and the seconds spent building: the first build after
 loading (which also computes the instance's arrays) and the best of three.
@@ -7,6 +11,10 @@ loading (which also computes the instance's arrays) and the best of three.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -56,3 +64,96 @@ def build_table(paths: list[str] | None, levels: list[str]) -> str:
                 }
             )
     return pd.DataFrame(rows).to_string(index=False)
+
+
+def dp_once(path: str) -> dict:
+    """Solve one instance with the DP and return its figures (run in a child process)."""
+    from . import dp
+    from .solve import solve_dp_method
+
+    instance = load_instance(path)
+    result = solve_dp_method(instance)
+    graph = dp.build_dp_graph(instance)
+    return {
+        "nodes": len(instance.graph),
+        "dp_nodes": graph.num_nodes,
+        "details": result.message,
+        "optimum": result.objective,
+        "status": result.status,
+    }
+
+
+def dp_table(paths: list[str] | None, time_limit: float) -> str:
+    """One row per instance: the DP in a fresh process, timed and measured from outside.
+
+    Example: ``print(dp_table(["instances/default.json"], 60))``.
+    """
+    files = [Path(p) for p in paths] if paths else paper_throughput_files()
+    if not files:
+        raise InputError("no instances given and ../shared/instances/tarnawski2020 is absent")
+    rows = []
+    for path in files:
+        row = {"instance": f"{path.parent.name}/{path.stem}"}
+        code, out, err, seconds, peak_mb = _run_measured(
+            [sys.executable, "-m", "placement_ilp.bench", "dp-once", str(path)], time_limit
+        )
+        if code is None:
+            row.update(status="timeout")
+        elif code != 0:
+            lines = err.strip().splitlines()
+            row.update(status=f"error: {lines[-1] if lines else code}")
+        else:
+            data = json.loads(out)
+            ideals, pairs = _ideals_and_pairs(data["details"])
+            row.update(
+                nodes=data["nodes"],
+                dp_nodes=data["dp_nodes"],
+                ideals=ideals,
+                pairs=pairs,
+                optimum=None if data["optimum"] is None else round(data["optimum"], 6),
+                status=data["status"],
+            )
+        row.update(seconds=round(seconds, 2), peak_mb=peak_mb)
+        rows.append(row)
+    return pd.DataFrame(rows).to_string(index=False)
+
+
+def _run_measured(argv: list[str], time_limit: float):
+    """Run a command; return (exit code or None on timeout, stdout, stderr, wall
+    seconds, peak resident MB of that process from os.wait4)."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err)
+        code = None
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                code = os.waitstatus_to_exitcode(status)
+                break
+            if time.perf_counter() - start > time_limit:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        seconds = time.perf_counter() - start
+        proc.returncode = code if code is not None else -9  # reaped here, not by Popen
+        out.seek(0)
+        err.seek(0)
+        return code, out.read(), err.read(), seconds, round(usage.ru_maxrss / 1024, 1)
+
+
+def _ideals_and_pairs(details: str) -> tuple[int | None, int | None]:
+    parts = details.split()
+    try:
+        return int(parts[0]), int(parts[2])
+    except (IndexError, ValueError):
+        return None, None
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "dp-once":
+        print(json.dumps(dp_once(sys.argv[2])))
+    else:
+        sys.exit("usage: python -m placement_ilp.bench dp-once INSTANCE")

@@ -218,9 +218,12 @@ def _solve_summary(instance, result, contiguity: str) -> str:
 
 # -- bench --------------------------------------------------------------------
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import build_table
+    from .bench import build_table, dp_table
 
-    print(build_table(args.instances, args.formulations.split(",")))
+    if args.what == "dp":
+        print(dp_table(args.instances, args.time_limit))
+    else:
+        print(build_table(args.instances, args.formulations.split(",")))
     return EXIT_OK
 
 
@@ -305,9 +308,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_solve)
 
     p = sub.add_parser("bench", help="benchmarks that print tables")
-    p.add_argument("what", choices=("build",), help="build: model sizes and build times")
+    p.add_argument(
+        "what", choices=("build", "dp"), help="build: model sizes and build times; dp: the ideal DP per instance"
+    )
     p.add_argument("instances", nargs="*", help="instance files (default: the paper's throughput workloads)")
-    p.add_argument("--formulations", default="none,convex,pipeline", help="contiguity levels to build")
+    p.add_argument("--formulations", default="none,convex,pipeline", help="build: contiguity levels to build")
+    p.add_argument("--time-limit", type=float, default=600.0, help="dp: seconds per instance (default 600)")
     p.set_defaults(run=cmd_bench)
     return parser
 

@@ -378,8 +378,11 @@ def solve_dp(
     work = ideals.work
     for i in range(1, M):
         # layers at which ideal i can still be completed by the devices left
-        alive = total_work - work[i] <= (sum(counts) - num_devices) * limit if np.isfinite(limit) else np.ones(L, bool)
-        alive[last] = i == full
+        if np.isfinite(limit):  # the work left fits on the devices left, and ideal i on the devices used
+            alive = (total_work - work[i] <= (sum(counts) - num_devices) * limit) & (work[i] <= num_devices * limit)
+        else:
+            alive = np.ones(L, bool)
+        alive[last] &= i == full
         if not alive.any():
             continue
         lo = int(np.searchsorted(work, work[i] - limit, side="left")) if np.isfinite(limit) else 0
@@ -390,7 +393,11 @@ def solve_dp(
             js = js[(js >= lo) & (js < i)]
         else:
             js = np.zeros(0, dtype=np.int64)
-        prev_dp = dp[:, js] if len(js) else None
+        # the layers that can precede an alive layer, and their rows of dp at the candidates
+        needed = np.unique(np.concatenate([frm[alive[to]] for to, frm in steps]))
+        row_of = np.full(L, -1, dtype=np.int64)
+        row_of[needed] = np.arange(len(needed))
+        prev_dp = dp[np.ix_(needed, js)] if len(js) else None
         if len(js):
             usable = (prev_dp <= limit).any(axis=0)
             js, prev_dp = js[usable], prev_dp[:, usable]
@@ -407,7 +414,7 @@ def solve_dp(
             value = dp[frm, i]  # device of class c unused
             choice = np.full(len(to), i, dtype=np.int64)
             if loads is not None and len(js):
-                cand = np.maximum(prev_dp[frm], loads[c][None, :])
+                cand = np.maximum(prev_dp[row_of[frm]], loads[c][None, :])
                 t = cand.argmin(axis=1)
                 better = cand[np.arange(len(to)), t] < value
                 value = np.where(better, cand[np.arange(len(to)), t], value)
