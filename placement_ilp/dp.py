@@ -197,7 +197,7 @@ def enumerate_ideals(dpg: DPGraph, max_ideals: int) -> Ideals:
     for v in range(N):
         if preds[v] == 0:
             start_avail |= 1 << v
-    bits, parent, added, avail = [0], [-1], [-1], [start_avail]
+    bits, parent, added, avail, maximal = [0], [-1], [-1], [start_avail], [0]
     index = {0: 0}
     head = 0
     while head < len(bits):
@@ -224,6 +224,7 @@ def enumerate_ideals(dpg: DPGraph, max_ideals: int) -> Ideals:
             parent.append(head)
             added.append(v)
             avail.append(nxt)
+            maximal.append((maximal[head] & ~preds[v]) | low)
         head += 1
     M = len(bits)
     C = dpg.time.shape[1]
@@ -252,6 +253,7 @@ def enumerate_ideals(dpg: DPGraph, max_ideals: int) -> Ideals:
     new_of_old = np.empty(M, dtype=np.int64)
     new_of_old[perm] = np.arange(M)
     bits = [bits[i] for i in perm]
+    maximal = [maximal[i] for i in perm]
     index = {b: i for i, b in enumerate(bits)}
     time_, unsup, mem, work, count = time_[perm], unsup[perm], mem[perm], work[perm], count[perm]
     # sub-ideal bitsets: sub[I] = {I} ∪ sub[I - m] over maximal elements m of I
@@ -260,13 +262,10 @@ def enumerate_ideals(dpg: DPGraph, max_ideals: int) -> Ideals:
     for i, I in enumerate(bits):
         row = sub[i]
         row[i >> 3] |= np.uint8(1 << (7 - (i & 7)))
-        rest = I
+        rest = maximal[i]
         while rest:
             low = rest & -rest
-            v = low.bit_length() - 1
             rest ^= low
-            if any(I >> w & 1 for w in succs[v]):
-                continue  # not maximal
             np.bitwise_or(row, sub[index[I ^ low]], out=row)
     cut_mask = (count > 0) & (count < dpg.touch_size[None, :])
     cut = [np.flatnonzero(row) for row in cut_mask]
@@ -310,7 +309,7 @@ def _pair_loads(
         comm = ideals.cut_cost[i, c] + ideals.cut_cost[jr, c]
         if len(cut_i):
             ci = ideals.count[i, cut_i]
-            cj = ideals.count[jr][:, cut_i]
+            cj = ideals.count[jr[:, None], cut_i[None, :]]  # only the needed entries
             both = (cj > 0) & (cj < dpg.touch_size[cut_i][None, :])
             weight = np.where(both, 2.0 - (ci[None, :] > cj), 0.0)
             comm = comm - weight @ dpg.item_cost[cut_i, c]
