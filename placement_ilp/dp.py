@@ -291,11 +291,14 @@ def _pair_loads(
     C = len(classes)
     out = np.full((C, len(js)), np.inf)
     dt = ideals.time[i][None, :] - ideals.time[js]  # (len, C)
-    du = ideals.unsupported[i][None, :] - ideals.unsupported[js]
-    dm = ideals.memory[i] - ideals.memory[js]
+    dm = None
     for c, dc in enumerate(classes):
-        ok = (du[:, c] == 0) & (dt[:, c] <= limit)
-        if dc.memory is not None:
+        ok = dt[:, c] <= limit
+        if ideals.unsupported[i, c]:  # some node of I is unsupported on c: I \ J must avoid it
+            ok &= ideals.unsupported[js, c] == ideals.unsupported[i, c]
+        if dc.memory is not None and ideals.memory[i] > dc.memory * (1 + 1e-9):
+            if dm is None:
+                dm = ideals.memory[i] - ideals.memory[js]
             ok &= dm <= dc.memory * (1 + 1e-9)
         if not dc.pays_communication or not len(dpg.touch):
             out[c, ok] = dt[ok, c]
