@@ -136,7 +136,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.method != "milp":
         result = _solve_other(instance, args, contiguity)
         return _report(instance, result, contiguity, args)
-    warm = io.load_placement(args.warm_start, instance) if args.warm_start else None
+    warm = _warm_start(instance, args.warm_start) if args.warm_start else None
     options = {}
     if args.formulation == "maxload":
         options = dict(
@@ -160,6 +160,18 @@ def cmd_solve(args: argparse.Namespace) -> int:
         log_file=args.log_file,
     )
     return _report(instance, result, contiguity, args)
+
+
+def _warm_start(instance, spec: str):
+    """A placement file, or the name of a method whose placement starts the MILP."""
+    from .solve import METHODS, solve
+
+    if spec in METHODS and spec not in ("milp", "expert"):
+        result = solve(instance, method=spec)
+        if result.placement is None:
+            raise InputError(f"--warm-start {spec}: it found no placement ({result.status})")
+        return result.placement
+    return io.load_placement(spec, instance)
 
 
 def _solve_other(instance, args: argparse.Namespace, contiguity: str):
@@ -298,7 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gap", type=float, default=1e-6, metavar="G", help="relative gap to stop at (default 1e-6)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--backend", choices=("highs", "cbc"), default="highs", help="cbc runs through PuLP")
-    p.add_argument("--warm-start", metavar="PLACEMENT", help="a placement file to start from")
+    p.add_argument(
+        "--warm-start",
+        metavar="PLACEMENT",
+        help="start HiGHS from a placement file, or from the placement of a method (dp, pipedream, ...)",
+    )
     p.add_argument("--log", action="store_true", help="show the solver's log")
     p.add_argument("--log-file", metavar="FILE", help="write the HiGHS log to FILE")
     p.add_argument("--export", metavar="FILE", help="also write the model as FILE.lp or FILE.mps")

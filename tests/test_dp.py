@@ -119,3 +119,10 @@ def test_infeasible_for_the_dp_is_a_status():
     instance = Instance(OpGraph(nodes, (OpEdge(1, 2, 0.5),)), paper_topology(1, 0, 10.0), "tight")
     result = solve(instance, method="dp")
     assert result.status == "infeasible" and result.placement is None
+
+
+def test_milp_warm_started_from_the_dp(capsys):
+    assert main(["solve", "instances/default.json", "--warm-start", "dp", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "optimal"
+    assert data["objective"] == pytest.approx(solve(load_instance("instances/default.json"), method="dp").objective)
