@@ -4,6 +4,7 @@
 """
 
 from .base import Builder, available, get_builder, register
+from .latency import LatencyMILP
 from .maxload import CONTIGUITY_LEVELS, OBJECTIVES, MaxLoad
 
-__all__ = ["Builder", "MaxLoad", "available", "get_builder", "register", "CONTIGUITY_LEVELS", "OBJECTIVES"]
+__all__ = ["Builder", "LatencyMILP", "MaxLoad", "available", "get_builder", "register", "CONTIGUITY_LEVELS", "OBJECTIVES"]

@@ -90,6 +90,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import evaluate
 
     instance = _load(args.instance, args.strict)
+    if args.objective == "latency":
+        from .latency import evaluate_latency
+
+        placement = io.load_placement(args.placement, instance, unlimited_cpus=True)
+        report = evaluate_latency(instance, placement, max_subgraphs=args.subgraphs_per_accelerator)
+        print(json.dumps(report.to_dict(), indent=1) if args.json else report.summary())
+        return EXIT_OK
     placement = io.load_placement(args.placement, instance)
     result = evaluate(
         instance,
@@ -133,6 +140,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     for target in (args.output, args.export):
         if target and Path(target).exists() and not args.force:
             raise InputError(f"{target} exists; refusing to overwrite it (use --force)")
+    if args.objective == "latency":
+        return _solve_latency(instance, args)
     if args.method != "milp":
         result = _solve_other(instance, args, contiguity)
         return _report(instance, result, contiguity, args)
@@ -160,6 +169,76 @@ def cmd_solve(args: argparse.Namespace) -> int:
         log_file=args.log_file,
     )
     return _report(instance, result, contiguity, args)
+
+
+LATENCY_METHODS = ("milp", "dp", "greedy", "all-cpu")
+
+
+def _solve_latency(instance, args: argparse.Namespace) -> int:
+    """--objective latency: the latency MILP, or a baseline scored for latency."""
+    from .latency import all_on_cpus, evaluate_latency, greedy_latency, solve_latency
+    from .solve import solve
+
+    q = args.subgraphs_per_accelerator
+    if q < 1:
+        raise InputError(f"--subgraphs-per-accelerator must be >= 1, got {q}")
+    if args.method not in LATENCY_METHODS:
+        raise InputError(f"--objective latency takes --method {', '.join(LATENCY_METHODS)}, not {args.method!r}")
+    if args.method == "milp":
+        found = solve_latency(
+            instance, max_subgraphs=q, time_limit=args.time_limit, gap=args.gap, threads=args.threads,
+            backend=args.backend, log=args.log, log_file=args.log_file,
+        )
+        placement, report = found.placement, found.report
+        status, bound, gap = found.status, found.bound, found.gap
+        build_s, solve_s = found.build_seconds, found.solve_seconds
+    else:
+        import time as _time
+
+        start = _time.perf_counter()
+        if args.method == "dp":  # the max-load DP's split, scored for latency
+            placement = solve(instance, method="dp").placement
+        elif args.method == "greedy":
+            placement = greedy_latency(instance)
+        else:
+            placement = all_on_cpus(instance)
+        report = None if placement is None else evaluate_latency(instance, placement, max_subgraphs=q)
+        solve_s, build_s, bound, gap = _time.perf_counter() - start, 0.0, None, None
+        status = "feasible" if report is not None and report.feasible else "infeasible"
+        if status == "infeasible":
+            placement = None
+    value = report.latency if report is not None and report.feasible else None
+    data = {
+        "objective": value,
+        "status": str(status),
+        "bound": bound,
+        "gap": gap,
+        "build_seconds": round(build_s, 6),
+        "solve_seconds": round(solve_s, 6),
+        "method": args.method,
+        "formulation": "latency" if args.method == "milp" else None,
+        "placement": None if placement is None else {str(d): v for d, v in sorted(placement.by_device().items())},
+        "subgraphs": None
+        if report is None
+        else [{"device": str(x.device), "index": x.index, "nodes": list(x.nodes)} for x in report.subgraphs],
+    }
+    if args.output and placement is not None:
+        io.save_placement(instance, placement, args.output, objective=value, overwrite=args.force)
+    if args.json:
+        print(json.dumps(data, indent=1))
+    else:
+        def num(x):
+            return "-" if x is None else f"{x:.6g}"
+
+        print(f"instance   {instance.name} ({len(instance.graph)} nodes)")
+        print(f"method     {args.method} (objective latency, {q} subgraph(s) per accelerator)")
+        print(f"status     {status}")
+        print(f"latency    {num(value)} (evaluator)   bound {num(bound)}   gap {num(gap)}")
+        print(f"time       build {build_s:.3f} s, solve {solve_s:.3f} s")
+        if report is not None:
+            print()
+            print(report.summary())
+    return EXIT_OK if placement is not None else EXIT_NO_PLACEMENT
 
 
 def _warm_start(instance, spec: str):
@@ -243,10 +322,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def _add_evaluation_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--objective",
-        choices=("sum", "different-maxima"),
+        choices=("sum", "different-maxima", "latency"),
         default="sum",
-        help="training objective: a device's forward plus backward load (sum, default), "
-        "or max forward load + max backward load (different-maxima)",
+        help="max-load with a device's forward plus backward load (sum, default), max forward load + "
+        "max backward load (different-maxima), or the single-sample latency (latency; inference graphs)",
+    )
+    p.add_argument(
+        "--subgraphs-per-accelerator",
+        type=int,
+        default=1,
+        metavar="Q",
+        help="latency: calls (subgraphs) each accelerator may run (default 1)",
     )
     p.add_argument("--overlap", action="store_true", help="devices overlap communication with compute")
     p.add_argument(
@@ -293,9 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("instance", help="instance file")
     p.add_argument(
         "--method",
-        choices=("milp", "dp", "pipedream", "local-search", "partition", "one-accelerator", "expert"),
+        choices=("milp", "dp", "pipedream", "local-search", "partition", "one-accelerator", "expert", "greedy", "all-cpu"),
         default="milp",
-        help="milp (exact, HiGHS), dp (exact ideal DP, pipeline contiguity), or a baseline of the paper",
+        help="milp (exact, HiGHS), dp (exact ideal DP, pipeline contiguity), or a baseline of the paper "
+        "(greedy and all-cpu: with --objective latency)",
     )
     p.add_argument("--split", metavar="FILE", help="the split file that --method expert scores")
     p.add_argument("--restarts", type=int, default=5, help="local-search: random restarts (default 5)")
@@ -322,6 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite --output / --export files")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_solve)
+
+    from . import compare
+
+    compare.register(sub)
 
     p = sub.add_parser("bench", help="benchmarks that print tables")
     p.add_argument(

@@ -348,7 +348,8 @@ def _basic_violations(
     for n in graph.nodes:
         d = device_of[n.id]
         if d.cls not in n.supported:
-            support.append(Violation("support", f"node {n.id!r} is on {d} but is not supported on class {d.cls!r}", n.id))
+            msg = f"node {n.id!r} is on {d} but is not supported on class {d.cls!r}"
+            support.append(Violation("support", msg, n.id))
         if not _is_cpu(instance, d.cls):
             used[d] = used.get(d, 0.0) + n.memory
             if d not in largest or n.memory > graph.node(largest[d]).memory:
@@ -411,7 +412,9 @@ def _label(vertex, pieces) -> str:
     return f"node {x!r}"
 
 
-def _schedule(instance: Instance, pieces: list[tuple[Device, int, list]], cpu_device: Mapping[NodeId, Device]) -> _Schedule:
+def _schedule(
+    instance: Instance, pieces: list[tuple[Device, int, list]], cpu_device: Mapping[NodeId, Device]
+) -> _Schedule:
     """Times of a split: ``pieces`` = (device, position, nodes) with positions
     0, 1, ... per device; every other node runs on its own CPU. O(V + E).
 
@@ -884,7 +887,9 @@ def _device_order(instance: Instance):
     return lambda d: (names.index(d.cls), d.index)
 
 
-def _pieces(instance: Instance, blocks: _Blocks, split: dict[Device, list[list[int]]]) -> list[tuple[Device, int, list]]:
+def _pieces(
+    instance: Instance, blocks: _Blocks, split: dict[Device, list[list[int]]]
+) -> list[tuple[Device, int, list]]:
     """(device, position, node ids in graph order) for every call, devices in topology order."""
     out = []
     for d in sorted(split, key=_device_order(instance)):
@@ -1354,9 +1359,13 @@ def solve_latency(
         solver = raw.objective
         tol = 1e-5 * max(1.0, abs(solver or 0.0))  # feasibility tolerances add up along chains of rows
         if solver is not None and latency > solver + tol:
-            raise FormulationError(f"latency: the evaluator's latency {latency!r} exceeds the solver's objective {solver!r}")
+            raise FormulationError(
+                f"latency: the evaluator's latency {latency!r} exceeds the solver's objective {solver!r}"
+            )
         if raw.status == Status.OPTIMAL and solver is not None and latency < solver - tol:
-            raise FormulationError(f"latency: the evaluator's latency {latency!r} is below the solver's optimum {solver!r}")
+            raise FormulationError(
+                f"latency: the evaluator's latency {latency!r} is below the solver's optimum {solver!r}"
+            )
     status = str(raw.status.value if isinstance(raw.status, Status) else raw.status)
     return LatencyResult(
         status=status,

@@ -70,13 +70,17 @@ def complete_by_colour(instance: Instance, placement: Placement) -> Placement:
     return Placement(ordered)
 
 
-def check_placement(instance: Instance, placement: Placement) -> None:
+def check_placement(instance: Instance, placement: Placement, unlimited_cpus: bool = False) -> None:
     """Raise InputError if the placement names an unknown node or device or
-    leaves a node out. Support, memory and colocation are the evaluator's to report."""
+    leaves a node out. Support, memory and colocation are the evaluator's to report.
+    ``unlimited_cpus``: any index of a CPU class is a device (the latency model)."""
     graph, topo = instance.graph, instance.topology
+    cpu_classes = {c.name for c in topo.classes if c.kind == "cpu"} if unlimited_cpus else set()
     for v, d in placement.assignment.items():
         if v not in graph:
             raise InputError(f"placement names unknown node {v!r}")
+        if d.cls in cpu_classes and d.index >= 0:
+            continue
         if not topo.has_device(d):
             raise InputError(f"placement names unknown device {d} (node {v!r})")
     for n in graph.nodes:

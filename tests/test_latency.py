@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import math
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -70,7 +69,8 @@ def test_chain_on_one_accelerator():
     rep = evaluate_latency(inst, Placement({"a": ACC0, "b": ACC0, "c": ACC0}), max_subgraphs=1)
     assert rep.feasible and rep.latency == 6.0  # one call, nothing crosses its boundary
     (s,) = rep.subgraphs
-    assert (s.device, s.index, s.nodes, s.start, s.finish, s.compute, s.communication) == (ACC0, 0, ("a", "b", "c"), 0, 6, 6, 0)
+    got = (s.device, s.index, s.nodes, s.start, s.finish, s.compute, s.communication)
+    assert got == (ACC0, 0, ("a", "b", "c"), 0, 6, 6, 0)
     # c moved to a CPU: the call pays b's output leaving (0.5), then c runs 10 on the CPU
     rep = evaluate_latency(inst, Placement({"a": ACC0, "b": ACC0, "c": CPU}), max_subgraphs=1)
     assert rep.latency == pytest.approx(3 + 0.5 + 10)
@@ -111,7 +111,8 @@ def test_two_subgraphs_on_one_accelerator():
     two = evaluate_latency(inst, p, max_subgraphs=2)
     # call 0 {a}: 0 .. 1 + 0.5 (out); w: 1.5 .. 3.5; call 1 {b}: 3.5 .. 3.5 + 1 + 0.25 (in)
     assert two.feasible and two.latency == pytest.approx(4.75)
-    assert [(s.index, s.nodes, s.start, s.finish) for s in two.subgraphs] == [(0, ("a",), 0, 1.5), (1, ("b",), 3.5, 4.75)]
+    calls = [(s.index, s.nodes, s.start, s.finish) for s in two.subgraphs]
+    assert calls == [(0, ("a",), 0, 1.5), (1, ("b",), 3.5, 4.75)]
     assert two.split == "levels" and two.split_optimal
     assert two.accelerators[0].subgraphs == 2
     # the same split given explicitly, and its assignment() round trip
@@ -158,7 +159,8 @@ def test_memory_is_per_accelerator_not_per_subgraph():
     assert rep.schedule_latency == pytest.approx(4.75)  # the schedule itself exists
     # the MILP cannot use the two-call split on one device: a and b need two devices
     assert milp_latency(inst, 2)[0] == pytest.approx(13.25)
-    inst2 = make({"a": (10, 1, 3), "w": (2, None, 0), "b": (10, 1, 3)}, {("a", "w"): 0.5, ("w", "b"): 0.25}, k=2, memory=5)
+    nodes = {"a": (10, 1, 3), "w": (2, None, 0), "b": (10, 1, 3)}
+    inst2 = make(nodes, {("a", "w"): 0.5, ("w", "b"): 0.25}, k=2, memory=5)
     assert milp_latency(inst2, 1)[0] == pytest.approx(4.75)
 
 
@@ -198,7 +200,10 @@ def test_support_and_input_errors():
     with pytest.raises(InputError, match="max_subgraphs"):
         LatencyMILP(inst, max_subgraphs=0)
     training = Instance(
-        OpGraph((OpNode("f", {"cpu": 1, "acc": 1}), OpNode("g", {"cpu": 1, "acc": 1}, backward=True)), (OpEdge("f", "g", 1),)),
+        OpGraph(
+            (OpNode("f", {"cpu": 1, "acc": 1}), OpNode("g", {"cpu": 1, "acc": 1}, backward=True)),
+            (OpEdge("f", "g", 1),),
+        ),
         paper_topology(1, 1, None),
     )
     for call in (

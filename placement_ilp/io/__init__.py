@@ -81,7 +81,7 @@ def instance_to_dict(instance: Instance, fmt: str = "auto") -> dict:
     raise InputError(f"unknown format {fmt!r} (paper, native or auto)")
 
 
-def placement_from_dict(data: Any, instance: Instance) -> Placement:
+def placement_from_dict(data: Any, instance: Instance, unlimited_cpus: bool = False) -> Placement:
     """Detect the placement format, complete it by colour class, check it against the instance."""
     if native.is_native_placement(data):
         placement = native.placement_from_native(data)
@@ -97,7 +97,7 @@ def placement_from_dict(data: Any, instance: Instance) -> Placement:
             f"or the native JSON with \"format\": \"{native.PLACEMENT_FORMAT}\")"
         )
     placement = complete_by_colour(instance, placement)
-    check_placement(instance, placement)
+    check_placement(instance, placement, unlimited_cpus)
     return placement
 
 
@@ -126,11 +126,12 @@ def load_instance(path: str | os.PathLike) -> Instance:
         raise InputError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
 
 
-def load_placement(path: str | os.PathLike, instance: Instance) -> Placement:
-    """Read a placement file in either format and check it against ``instance``."""
+def load_placement(path: str | os.PathLike, instance: Instance, unlimited_cpus: bool = False) -> Placement:
+    """Read a placement file in either format and check it against ``instance``
+    (``unlimited_cpus``: any CPU index is allowed, as in the latency model)."""
     p = Path(path)
     try:
-        return placement_from_dict(read_json(p), instance)
+        return placement_from_dict(read_json(p), instance, unlimited_cpus)
     except InputError as exc:
         msg = str(exc)
         raise InputError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
