@@ -138,7 +138,9 @@ class LatencyMILP(Builder):
         symmetry: bool | str = "index",
         path_cuts: bool = True,
         upper_bound: float | None = None,
+        starts: tuple = (),
     ) -> None:
+        self._given_starts = tuple(starts)
         _check_inference(instance)
         if isinstance(max_subgraphs, bool) or not isinstance(max_subgraphs, int) or max_subgraphs < 1:
             raise InputError(f"max_subgraphs must be a whole number >= 1, got {max_subgraphs!r}")
@@ -265,6 +267,10 @@ class LatencyMILP(Builder):
                 continue
             if rep.feasible:
                 cands.append((rep.latency, name, rep.assignment()))
+        for placement in self._given_starts:  # the caller's placements (for example the DP's split)
+            rep = evaluate_latency(inst, placement, max_subgraphs=self.q)
+            if rep.feasible:
+                cands.append((rep.latency, "given", rep.assignment()))
         cands.sort(key=lambda c: c[0])
         self.incumbent = (cands[0][1], cands[0][2]) if cands else None
         self.incumbent_latency = cands[0][0] if cands else None

@@ -176,8 +176,7 @@ LATENCY_METHODS = ("milp", "dp", "greedy", "all-cpu")
 
 def _solve_latency(instance, args: argparse.Namespace) -> int:
     """--objective latency: the latency MILP, or a baseline scored for latency."""
-    from .latency import all_on_cpus, evaluate_latency, greedy_latency, solve_latency
-    from .solve import solve
+    from .latency import evaluate_latency, solve_latency
 
     q = args.subgraphs_per_accelerator
     if q < 1:
@@ -185,9 +184,15 @@ def _solve_latency(instance, args: argparse.Namespace) -> int:
     if args.method not in LATENCY_METHODS:
         raise InputError(f"--objective latency takes --method {', '.join(LATENCY_METHODS)}, not {args.method!r}")
     if args.method == "milp":
+        starts = ()
+        if args.warm_start:  # a placement file, or a method's placement, joins the heuristic starts
+            if args.warm_start in LATENCY_METHODS[1:]:
+                starts = (_latency_baseline(instance, args.warm_start),)
+            else:
+                starts = (io.load_placement(args.warm_start, instance, unlimited_cpus=True),)
         found = solve_latency(
             instance, max_subgraphs=q, time_limit=args.time_limit, gap=args.gap, threads=args.threads,
-            backend=args.backend, log=args.log, log_file=args.log_file,
+            backend=args.backend, log=args.log, log_file=args.log_file, starts=starts,
         )
         placement, report = found.placement, found.report
         status, bound, gap = found.status, found.bound, found.gap
@@ -196,12 +201,7 @@ def _solve_latency(instance, args: argparse.Namespace) -> int:
         import time as _time
 
         start = _time.perf_counter()
-        if args.method == "dp":  # the max-load DP's split, scored for latency
-            placement = solve(instance, method="dp").placement
-        elif args.method == "greedy":
-            placement = greedy_latency(instance)
-        else:
-            placement = all_on_cpus(instance)
+        placement = _latency_baseline(instance, args.method)
         report = None if placement is None else evaluate_latency(instance, placement, max_subgraphs=q)
         solve_s, build_s, bound, gap = _time.perf_counter() - start, 0.0, None, None
         status = "feasible" if report is not None and report.feasible else "infeasible"
@@ -239,6 +239,18 @@ def _solve_latency(instance, args: argparse.Namespace) -> int:
             print()
             print(report.summary())
     return EXIT_OK if placement is not None else EXIT_NO_PLACEMENT
+
+
+def _latency_baseline(instance, method: str):
+    """The placement of a latency baseline: the max-load DP's split, the greedy, or all on CPUs."""
+    from .latency import all_on_cpus, greedy_latency
+    from .solve import solve
+
+    if method == "dp":
+        return solve(instance, method="dp").placement
+    if method == "greedy":
+        return greedy_latency(instance)
+    return all_on_cpus(instance)
 
 
 def _warm_start(instance, spec: str):

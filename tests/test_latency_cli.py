@@ -43,3 +43,12 @@ def test_latency_rejects_training_graphs_in_one_line(capsys):
 def test_latency_refuses_max_load_baselines(capsys):
     assert main(["solve", "instances/default.json", "--objective", "latency", "--method", "pipedream"]) == 2
     assert "--objective latency takes --method" in capsys.readouterr().err
+
+
+def test_latency_milp_starts_from_the_dp_split(capsys):
+    path = str(paper_path("latency/OperatorGraphs/bert_l-3_inference.json"))
+    assert main(["solve", path, "--objective", "latency", "--method", "dp", "--json"]) == 0
+    dp_value = json.loads(capsys.readouterr().out)["objective"]
+    argv = ["solve", path, "--objective", "latency", "--warm-start", "dp", "--time-limit", "5", "--json"]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["objective"] <= dp_value + 1e-6
