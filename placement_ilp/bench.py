@@ -68,15 +68,13 @@ def build_table(paths: list[str] | None, levels: list[str]) -> str:
 
 def dp_once(path: str) -> dict:
     """Solve one instance with the DP and return its figures (run in a child process)."""
-    from . import dp
     from .solve import solve_dp_method
 
     instance = load_instance(path)
     result = solve_dp_method(instance)
-    graph = dp.build_dp_graph(instance)
     return {
         "nodes": len(instance.graph),
-        "dp_nodes": graph.num_nodes,
+        "dp_nodes": int(result.message.split(", ")[3].split()[0]),
         "details": result.message,
         "optimum": result.objective,
         "status": result.status,

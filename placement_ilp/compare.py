@@ -243,12 +243,16 @@ def _names(paths: list[str]) -> list[str]:
 
 
 def _run_local(jobs, options, workers: int, report: Callable) -> dict:
-    """Each job in a worker process of a local pool (the platform's start method: a script
-    that calls :func:`compare` needs the ``if __name__ == "__main__":`` guard where it spawns)."""
+    """Each job in a worker process of a local pool. Workers come from a fork server, not
+    from forking the caller: a caller that has already run HiGHS holds its thread pool,
+    and a child forked from a threaded process can deadlock. So, as with any spawned
+    worker, a script that calls :func:`compare` needs the ``if __name__ == "__main__":`` guard."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     results: dict[tuple[int, int], dict] = {}
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)))
+    start = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=multiprocessing.get_context(start))
     try:
         futures = {pool.submit(run_one, path, method, options): (i, j, path, method) for i, j, path, method in jobs}
         for future in as_completed(futures):

@@ -378,6 +378,7 @@ def solve_dp(
     num_devices = np.array([sum(n) for n in layers])
     pairs = 0
     work = ideals.work
+    rows_for: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
     for i in range(1, M):
         # layers at which ideal i can still be completed by the devices left
         if np.isfinite(limit):  # the work left fits on the devices left, and ideal i on the devices used
@@ -396,9 +397,13 @@ def solve_dp(
         else:
             js = np.zeros(0, dtype=np.int64)
         # the layers that can precede an alive layer, and their rows of dp at the candidates
-        needed = np.unique(np.concatenate([frm[alive[to]] for to, frm in steps]))
-        row_of = np.full(L, -1, dtype=np.int64)
-        row_of[needed] = np.arange(len(needed))
+        key = alive.tobytes()
+        if key not in rows_for:  # few distinct masks: cache the rows they need
+            needed = np.unique(np.concatenate([frm[alive[to]] for to, frm in steps]))
+            row_of = np.full(L, -1, dtype=np.int64)
+            row_of[needed] = np.arange(len(needed))
+            rows_for[key] = (needed, row_of)
+        needed, row_of = rows_for[key]
         prev_dp = dp[np.ix_(needed, js)] if len(js) else None
         if len(js):
             usable = (prev_dp <= limit).any(axis=0)

@@ -283,7 +283,10 @@ def solve_dp_method(
     ideals = dp.enumerate_ideals(graph, dp.max_ideals_for(graph, budget))
     build_seconds = time.perf_counter() - start
     found = dp.solve_dp(graph, ideals, overlap=overlap)
-    details = f"{ideals.size} ideals, {found.pairs} pairs examined, upper bound {found.upper_bound:.6g}"
+    details = (
+        f"{ideals.size} ideals, {found.pairs} pairs examined, upper bound {found.upper_bound:.6g}, "
+        f"{graph.num_nodes} DP nodes"
+    )
     if not np.isfinite(found.value):
         return Result("infeasible", None, None, None, build_seconds, found.seconds, "dp", None, None, None,
                       None, details)
