@@ -72,13 +72,7 @@ def dp_once(path: str) -> dict:
 
     instance = load_instance(path)
     result = solve_dp_method(instance)
-    return {
-        "nodes": len(instance.graph),
-        "dp_nodes": int(result.message.split(", ")[3].split()[0]),
-        "details": result.message,
-        "optimum": result.objective,
-        "status": result.status,
-    }
+    return {"nodes": len(instance.graph), **result.stats, "optimum": result.objective, "status": result.status}
 
 
 def dp_table(paths: list[str] | None, time_limit: float) -> str:
@@ -102,12 +96,11 @@ def dp_table(paths: list[str] | None, time_limit: float) -> str:
             row.update(status=f"error: {lines[-1] if lines else code}")
         else:
             data = json.loads(out)
-            ideals, pairs = _ideals_and_pairs(data["details"])
             row.update(
                 nodes=data["nodes"],
                 dp_nodes=data["dp_nodes"],
-                ideals=ideals,
-                pairs=pairs,
+                ideals=data["ideals"],
+                pairs=data["pairs"],
                 optimum=None if data["optimum"] is None else round(data["optimum"], 6),
                 status=data["status"],
             )
@@ -140,14 +133,6 @@ def _run_measured(argv: list[str], time_limit: float):
         out.seek(0)
         err.seek(0)
         return code, out.read(), err.read(), seconds, round(usage.ru_maxrss / 1024, 1)
-
-
-def _ideals_and_pairs(details: str) -> tuple[int | None, int | None]:
-    parts = details.split()
-    try:
-        return int(parts[0]), int(parts[2])
-    except (IndexError, ValueError):
-        return None, None
 
 
 if __name__ == "__main__":

@@ -227,13 +227,10 @@ def _solve_latency(instance, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=1))
     else:
-        def num(x):
-            return "-" if x is None else f"{x:.6g}"
-
         print(f"instance   {instance.name} ({len(instance.graph)} nodes)")
         print(f"method     {args.method} (objective latency, {q} subgraph(s) per accelerator)")
         print(f"status     {status}")
-        print(f"latency    {num(value)} (evaluator)   bound {num(bound)}   gap {num(gap)}")
+        print(f"latency    {_num(value)} (evaluator)   bound {_num(bound)}   gap {_num(gap)}")
         print(f"time       build {build_s:.3f} s, solve {solve_s:.3f} s")
         if report is not None:
             print()
@@ -299,16 +296,17 @@ def _report(instance, result, contiguity: str, args: argparse.Namespace) -> int:
     return EXIT_OK if result.placement is not None else EXIT_NO_PLACEMENT
 
 
-def _solve_summary(instance, result, contiguity: str) -> str:
-    def num(x):
-        return "-" if x is None else f"{x:.6g}"
+def _num(x) -> str:
+    return "-" if x is None else f"{x:.6g}"
 
+
+def _solve_summary(instance, result, contiguity: str) -> str:
     lines = [
         f"instance   {instance.name} ({len(instance.graph)} nodes, {instance.topology.num_devices} devices)",
         f"method     {result.method}" + (f" / {result.formulation}" if result.formulation else "")
         + (f" (contiguity {contiguity})" if result.method in ("milp", "dp") else ""),
         f"status     {result.status}",
-        f"objective  {num(result.objective)} (evaluator)   bound {num(result.bound)}   gap {num(result.gap)}",
+        f"objective  {_num(result.objective)} (evaluator)   bound {_num(result.bound)}   gap {_num(result.gap)}",
         f"time       build {result.build_seconds:.3f} s, solve {result.solve_seconds:.3f} s",
     ]
     if result.message and result.method != "milp":

@@ -81,6 +81,23 @@ class DPGraph:
         return len(self.memory)
 
 
+def _sum_into(labels: np.ndarray, size: int, cg: Contracted) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per label: summed finite time (size, C), count of unsupported groups (size, C), memory."""
+    C = cg.time.shape[1]
+    time_ = np.zeros((size, C))
+    np.add.at(time_, labels, np.where(np.isfinite(cg.time), cg.time, 0.0))
+    unsupported = np.zeros((size, C), dtype=np.int64)
+    np.add.at(unsupported, labels, (~cg.supported).astype(np.int64))
+    memory = np.zeros(size)
+    np.add.at(memory, labels, cg.memory)
+    return time_, unsupported, memory
+
+
+def _one_fewer(counts: tuple[int, ...], c: int) -> tuple[int, ...]:
+    """The device-count vector with one device of class c less."""
+    return tuple(n - (k == c) for k, n in enumerate(counts))
+
+
 def build_dp_graph(instance: Instance) -> DPGraph:
     """Contract, attach orphans, fuse cycles, merge trivial groups. O(n + m) plus
     networkx's condensation."""
@@ -96,12 +113,7 @@ def build_dp_graph(instance: Instance) -> DPGraph:
     # trivial-node merging on the component graph
     a = instance.arrays
     n0 = len(scc)
-    time0 = np.zeros((n0, cg.time.shape[1]))
-    np.add.at(time0, rep, np.where(np.isfinite(cg.time), cg.time, 0.0))
-    unsup0 = np.zeros((n0, cg.time.shape[1]), dtype=np.int64)
-    np.add.at(unsup0, rep, (~cg.supported).astype(np.int64))
-    mem0 = np.zeros(n0)
-    np.add.at(mem0, rep, cg.memory)
+    time0, unsup0, mem0 = _sum_into(rep, n0, cg)
     neighbours: list[set[int]] = [set() for _ in range(n0)]
     for s, d in itertools.chain(zip(rep[cg.node_group[a.src]].tolist(), rep[cg.node_group[a.dst]].tolist()),
                                 ((int(rep[u]), int(rep[v])) for u, v in g.edges())):
@@ -142,13 +154,8 @@ def build_dp_graph(instance: Instance) -> DPGraph:
     pos = {r: i for i, r in enumerate(order)}
     node_of_group = np.array([pos[int(final[rep[gr]])] for gr in range(G)], dtype=np.int64)
     N, C = len(order), cg.time.shape[1]
-    t = np.zeros((N, C))
-    np.add.at(t, node_of_group, np.where(np.isfinite(cg.time), cg.time, 0.0))
-    unsupported = np.zeros((N, C), dtype=np.int64)
-    np.add.at(unsupported, node_of_group, (~cg.supported).astype(np.int64))
+    t, unsupported, memory = _sum_into(node_of_group, N, cg)
     t[unsupported > 0] = np.inf
-    memory = np.zeros(N)
-    np.add.at(memory, node_of_group, cg.memory)
     preds = [0] * N
     succs: list[list[int]] = [[] for _ in range(N)]
     for u, v in dg.edges():
@@ -339,7 +346,7 @@ def _chain_upper_bound(dpg: DPGraph, ideals: Ideals, overlap: bool, classes, cou
             for c in range(len(counts)):
                 if n[c] == 0:
                     continue
-                prev = dp[tuple(x - (c == y) for y, x in enumerate(n))]
+                prev = dp[_one_fewer(n, c)]
                 cur = np.minimum(cur, prev)
                 cand = np.maximum(prev[:, None], load[c]).min(axis=0)
                 cur = np.minimum(cur, cand)
@@ -372,7 +379,7 @@ def solve_dp(
     steps = []
     for c in range(C):
         to = [ln for ln, n in enumerate(layers) if n[c] > 0]
-        frm = [layer_id[tuple(x - (c == y) for y, x in enumerate(layers[ln]))] for ln in to]
+        frm = [layer_id[_one_fewer(layers[ln], c)] for ln in to]
         steps.append((np.array(to, dtype=np.int64), np.array(frm, dtype=np.int64)))
     total_work = ideals.work[-1]
     num_devices = np.array([sum(n) for n in layers])
@@ -441,7 +448,7 @@ def solve_dp(
             c, j = int(back_class[ln, i]), int(back_j[ln, i])
             if j != i:
                 stages.append((c, i, j))
-            ln = layer_id[tuple(x - (c == y) for y, x in enumerate(layers[ln]))]
+            ln = layer_id[_one_fewer(layers[ln], c)]
             i = j
     return DPResult(value, stages, M, pairs, ub, time.perf_counter() - start)
 

@@ -54,6 +54,7 @@ class Result:
     evaluation: Evaluation | None
     solver_objective: float | None = None
     message: str = ""
+    stats: dict | None = None  # method-specific figures (the DP: dp_nodes, ideals, pairs, upper_bound)
 
     @property
     def has_placement(self) -> bool:
@@ -283,13 +284,12 @@ def solve_dp_method(
     ideals = dp.enumerate_ideals(graph, dp.max_ideals_for(graph, budget))
     build_seconds = time.perf_counter() - start
     found = dp.solve_dp(graph, ideals, overlap=overlap)
-    details = (
-        f"{ideals.size} ideals, {found.pairs} pairs examined, upper bound {found.upper_bound:.6g}, "
-        f"{graph.num_nodes} DP nodes"
-    )
+    stats = {"dp_nodes": graph.num_nodes, "ideals": ideals.size, "pairs": found.pairs,
+             "upper_bound": found.upper_bound}
+    details = f"{ideals.size} ideals, {found.pairs} pairs examined, upper bound {found.upper_bound:.6g}"
     if not np.isfinite(found.value):
         return Result("infeasible", None, None, None, build_seconds, found.seconds, "dp", None, None, None,
-                      None, details)
+                      None, details, stats)
     placement = dp.decode(graph, ideals, found)
     evaluation = evaluate(instance, placement, objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity)
     value = evaluation.objective_value
@@ -300,7 +300,7 @@ def solve_dp_method(
             f"feasible {evaluation.feasible}, contiguity {evaluation.contiguity.level})"
         )
     return Result("optimal", value, found.value, relative_gap(value, found.value), build_seconds, found.seconds,
-                  "dp", None, placement, evaluation, found.value, details)
+                  "dp", None, placement, evaluation, found.value, details, stats)
 
 
 def run_baseline(
