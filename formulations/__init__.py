@@ -6,5 +6,6 @@
 from .base import Builder, available, get_builder, register
 from .latency import LatencyMILP
 from .maxload import CONTIGUITY_LEVELS, OBJECTIVES, MaxLoad
+from .strong import StrongMaxLoad, SymmetricMaxLoad
 
-__all__ = ["Builder", "LatencyMILP", "MaxLoad", "available", "get_builder", "register", "CONTIGUITY_LEVELS", "OBJECTIVES"]
+__all__ = ["Builder", "LatencyMILP", "MaxLoad", "StrongMaxLoad", "SymmetricMaxLoad", "available", "get_builder", "register", "CONTIGUITY_LEVELS", "OBJECTIVES"]

@@ -21,6 +21,8 @@ of its compute and its communication, instead of their sum).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import networkx as nx
 import numpy as np
 
@@ -33,6 +35,19 @@ from placement_ilp.topology import Device
 from .base import Builder, register
 
 CONTIGUITY_LEVELS = ("pipeline", "convex", "none")
+
+
+@dataclass(frozen=True)
+class LoadTerms:
+    """One load family without its target column: row ``rows[i]`` (a slot) has
+    ``coefs[i] * column cols[i]``; the family reads ``sum <= target`` per slot."""
+
+    name: str
+    target: object  # the VarBlock of the target (T, TF or TB)
+    rows: np.ndarray
+    cols: np.ndarray
+    coefs: np.ndarray
+
 OBJECTIVES = ("sum", "different-maxima")
 
 
@@ -189,6 +204,7 @@ class MaxLoad(Builder):
             targets = [("_fw", tf, cg.time_fw, ~cg.comm_backward), ("_bw", tb, cg.time_bw, cg.comm_backward)]
             m.set_objective([tf.start, tb.start], [1.0, 1.0])
         self.load_families = []
+        self.load_terms: list[LoadTerms] = []
         parts = (("compute", True, False), ("comm", False, True)) if self.overlap else (("", True, True),)
         for suffix, target, time, item_mask in targets:
             for part, with_compute, with_comm in parts:
@@ -214,8 +230,12 @@ class MaxLoad(Builder):
                 cols.append(np.full(T, target.start))
                 coefs.append(-np.ones(T))
                 name = "load" + suffix + ("_" + part if part else "")
-                fam = m.add_rows(name, np.concatenate(rows), np.concatenate(cols), np.concatenate(coefs), upper=0.0, num_rows=T)
+                rows, cols, coefs = np.concatenate(rows), np.concatenate(cols), np.concatenate(coefs)
+                fam = m.add_rows(name, rows, cols, coefs, upper=0.0, num_rows=T)
                 self.load_families.append((fam, target))
+                # the load terms without the target, for builders that derive rows from them
+                terms = cols != target.start
+                self.load_terms.append(LoadTerms(name, target, rows[terms], cols[terms], coefs[terms]))
 
     def _convex(self, m: Model) -> None:
         """The paper's z constraints on every checked device d, for forward arcs (u, v):
@@ -369,12 +389,16 @@ class MaxLoad(Builder):
             vals[self.y.cols] = np.cumsum(content, axis=1)
             if places is not None:
                 vals[self.q.cols] = places
+        self._encode_extra(vals, on)
         for fam, target in self.load_families:
             vals[target.start] = 0.0
         activity = m.row_activity(vals)  # each load row's value with every target at 0
         for fam, target in self.load_families:
             vals[target.start] = max(vals[target.start], activity[fam.start : fam.stop].max(initial=0.0))
         return vals if m.max_violation(vals) <= 1e-6 else None
+
+    def _encode_extra(self, vals: np.ndarray, on: np.ndarray) -> None:
+        """Hook for subclasses: fill the columns they add, given ``on[g, slot]``."""
 
     def _ancestor_cover(self, on: np.ndarray) -> np.ndarray | None:
         """z[g, d] = 1 when g is on d or a forward ancestor of a group on d (None when

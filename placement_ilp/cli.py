@@ -114,18 +114,74 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 # -- generate -----------------------------------------------------------------
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .generators import layered_dag
+    from . import generators
 
-    instance = layered_dag(
-        args.layers,
-        args.width,
-        seed=args.seed,
-        accelerators=args.accelerators,
-        cpus=args.cpus,
-        training=args.training,
-    )
-    io.save_instance(instance, args.output, fmt=args.format, overwrite=args.force)
+    if args.family == "layered":
+        if args.topology or args.granularity != "operator":
+            raise InputError("--topology and --granularity go with the costed families (transformer, resnet, inception)")
+        instance = generators.layered_dag(
+            args.layers,
+            args.width,
+            seed=args.seed,
+            accelerators=args.accelerators,
+            cpus=args.cpus,
+            training=args.training,
+        )
+    else:
+        from pathlib import Path
+
+        from .importers import load_cost_topology
+
+        if Path(args.output).exists() and not args.force:
+            raise InputError(f"{args.output} exists; refusing to overwrite it (use --force)")
+        options = dict(
+            topology=load_cost_topology(args.topology) if args.topology else None,
+            accelerators=args.accelerators, cpus=args.cpus, training=args.training,
+            granularity=args.granularity, seed=args.seed,
+        )
+        if args.family == "transformer":
+            instance = generators.transformer_encoder(args.layers, **options)
+        elif args.family == "resnet":
+            instance = generators.residual_cnn(args.layers, **options)
+        else:
+            instance = generators.inception_like(args.layers, max_branches=args.width, **options)
+    fmt = args.format or ("paper" if args.family == "layered" else "native")
+    io.save_instance(instance, args.output, fmt=fmt, overwrite=args.force)
     print(f"wrote {args.output}: {len(instance.graph)} nodes, {len(instance.graph.edges)} edges")
+    return EXIT_OK
+
+
+# -- import -------------------------------------------------------------------
+def cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .importers import import_model, load_cost_topology
+
+    if Path(args.output).exists() and not args.force:
+        raise InputError(f"{args.output} exists; refusing to overwrite it (use --force)")
+    dims = {}
+    for item in args.dim:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value.isdigit() or int(value) < 1:
+            raise InputError(f"--dim {item!r}: expected NAME=SIZE with a whole SIZE >= 1")
+        dims[key] = int(value)
+    topology = load_cost_topology(args.topology)
+    imported = import_model(
+        args.model,
+        topology,
+        training=args.training,
+        granularity=args.granularity,
+        layer_depth=args.layer_depth,
+        measure=args.measure_cpu,
+        repeats=args.repeats,
+        threads=args.threads,
+        dims=dims,
+        unknown_ops=args.unknown_ops,
+        name=args.name,
+    )
+    io.save_instance(imported.instance, args.output, fmt="native", overwrite=args.force)
+    print(f"wrote {args.output}: {imported.instance.name}")
+    print(imported.summary())
     return EXIT_OK
 
 
@@ -133,7 +189,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_solve(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .solve import build
+    from .solve import prepare, with_start
 
     instance = _load(args.instance, strict=False)
     contiguity = args.contiguity or ("none" if args.non_contiguous else "pipeline")
@@ -145,30 +201,119 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.method != "milp":
         result = _solve_other(instance, args, contiguity)
         return _report(instance, result, contiguity, args)
-    warm = _warm_start(instance, args.warm_start) if args.warm_start else None
-    options = {}
-    if args.formulation == "maxload":
-        options = dict(
-            contiguity=contiguity,
-            cpu_contiguity=not args.accelerators_only,
-            objective=args.objective,
-            overlap=args.overlap,
-        )
-    problem = build(instance, args.formulation, **options)
+    problem, start = prepare(
+        instance,
+        args.formulation,
+        warm_start=_warm_start(instance, args.warm_start),
+        contiguity=contiguity,
+        cpu_contiguity=not args.accelerators_only,
+        objective=args.objective,
+        overlap=args.overlap,
+    )
     if args.export:
         from .backends.highs import write_model
 
         write_model(problem.model, args.export)
-    result = problem.solve(
-        time_limit=args.time_limit,
-        gap=args.gap,
-        threads=args.threads,
-        backend=args.backend,
-        warm_start=warm,
-        log=args.log,
-        log_file=args.log_file,
-    )
-    return _report(instance, result, contiguity, args)
+    live = _live_progress(args)
+    try:
+        result = problem.solve(
+            time_limit=args.time_limit,
+            gap=args.gap,
+            threads=args.threads,
+            backend=args.backend,
+            warm_start=None if start is None else start.placement,
+            log=args.log,
+            log_file=args.log_file,
+            progress=live,
+        )
+    finally:
+        if live is not None:
+            live.close()
+    return _report(instance, with_start(result, start), contiguity, args)
+
+
+class _LiveProgress:
+    """The MILP's progress on stderr: elapsed time, incumbent, bound and gap.
+
+    On a terminal one line redrawn in place: at each report (at most every 0.25 s, and
+    always for the final one) and, from a background thread, every 0.5 s in between so
+    that the clock keeps running while HiGHS is busy (``run()`` releases the GIL).
+    Elsewhere a plain line at most every second. O(1) per report.
+    Example: ``problem.solve(progress=_LiveProgress(sys.stderr))``.
+    """
+
+    def __init__(self, stream) -> None:
+        import threading
+
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.interval = 0.25 if self.tty else 1.0
+        self.drawn: float | None = None
+        self.open = False
+        self.last = None  # the latest report and when it came
+        self.at = 0.0
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.ticker = None
+        if self.tty:
+            self.ticker = threading.Thread(target=self._tick, name="milp-progress", daemon=True)
+            self.ticker.start()
+
+    def _draw(self, p, elapsed: float) -> None:
+        gap = "-" if p.gap is None else f"{100 * p.gap:.2f}%"
+        text = f"milp {elapsed:8.1f} s   incumbent {_num(p.incumbent)}   bound {_num(p.bound)}   gap {gap}"
+        if self.tty:
+            self.stream.write("\r" + text + "\x1b[K")
+            self.open = True
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _tick(self) -> None:
+        import time
+
+        while not self.stopped.wait(0.5):
+            with self.lock:
+                if self.last is not None and not self.last.final and not self.stopped.is_set():
+                    now = time.monotonic()
+                    self._draw(self.last, self.last.elapsed + (now - self.at))
+                    self.drawn = now
+
+    def __call__(self, p) -> None:
+        import time
+
+        now = time.monotonic()
+        with self.lock:
+            self.last, self.at = p, now
+            if p.final or self.drawn is None or now - self.drawn >= self.interval:
+                self.drawn = now
+                self._draw(p, p.elapsed)
+        if p.final:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the clock and end the live line (a newline on a terminal), so later
+        output starts on a line of its own."""
+        self.stopped.set()
+        if self.ticker is not None and self.ticker.is_alive():
+            self.ticker.join()
+        with self.lock:
+            if self.open:
+                self.stream.write("\n")
+                self.stream.flush()
+                self.open = False
+
+
+def _live_progress(args: argparse.Namespace):
+    """The progress display of ``solve --method milp``, or None (--no-progress, CBC, or
+    stderr not a terminal and no --progress; --log, which prints HiGHS' own log, turns
+    the default off)."""
+    wanted = args.progress
+    if wanted is None:
+        wanted = sys.stderr.isatty() and not args.log
+    if not wanted or args.backend != "highs":
+        return None
+    return _LiveProgress(sys.stderr)
 
 
 LATENCY_METHODS = ("milp", "dp", "greedy", "all-cpu")
@@ -250,15 +395,12 @@ def _latency_baseline(instance, method: str):
     return all_on_cpus(instance)
 
 
-def _warm_start(instance, spec: str):
-    """A placement file, or the name of a method whose placement starts the MILP."""
-    from .solve import METHODS, solve
+def _warm_start(instance, spec: str | None):
+    """--warm-start: "auto" (the default), "none", a method name, or a placement file."""
+    from .solve import WARM_START_METHODS
 
-    if spec in METHODS and spec not in ("milp", "expert"):
-        result = solve(instance, method=spec)
-        if result.placement is None:
-            raise InputError(f"--warm-start {spec}: it found no placement ({result.status})")
-        return result.placement
+    if spec is None or spec in ("auto", "none") or spec in WARM_START_METHODS:
+        return spec or "auto"
     return io.load_placement(spec, instance)
 
 
@@ -309,6 +451,9 @@ def _solve_summary(instance, result, contiguity: str) -> str:
         f"objective  {_num(result.objective)} (evaluator)   bound {_num(result.bound)}   gap {_num(result.gap)}",
         f"time       build {result.build_seconds:.3f} s, solve {result.solve_seconds:.3f} s",
     ]
+    stats = result.stats or {}
+    if "warm_start" in stats:
+        lines.append(f"start      {stats['warm_start']}'s placement, max-load {_num(stats['start_value'])}")
     if result.message and result.method != "milp":
         lines.append(f"note       {result.message}")
     if result.evaluation is not None:
@@ -317,14 +462,53 @@ def _solve_summary(instance, result, contiguity: str) -> str:
     return "\n".join(lines)
 
 
+# -- plot ---------------------------------------------------------------------
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Handler of ``placement-ilp plot``: draw a placement to a PNG or SVG file.
+
+    The output's suffix, an existing output without --force, the kind against the
+    objective and matplotlib's presence are checked before the instance is read
+    (InputError, exit 2). Example: ``main(["plot", "inst.json", "p.json", "-o", "p.png"])``.
+    """
+    from . import plot
+
+    plot.check_output(args.output, args.force)
+    plot.figure_kinds(args.kind, args.objective)
+    plot.require_matplotlib()
+    latency = args.objective == "latency"
+    if latency and args.subgraphs_per_accelerator < 1:
+        raise InputError(f"--subgraphs-per-accelerator must be >= 1, got {args.subgraphs_per_accelerator}")
+    instance = _load(args.instance, strict=False)
+    placement = io.load_placement(args.placement, instance, unlimited_cpus=latency)
+    path = plot.save_plot(
+        instance,
+        placement,
+        args.output,
+        kind=args.kind,
+        objective=args.objective,
+        overlap=args.overlap,
+        cpu_contiguity=not args.accelerators_only,
+        max_subgraphs=args.subgraphs_per_accelerator,
+        overwrite=args.force,
+    )
+    print(f"wrote {path} ({', '.join(plot.figure_kinds(args.kind, args.objective))})")
+    return EXIT_OK
+
+
 # -- bench --------------------------------------------------------------------
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import build_table, dp_table
 
     if args.what == "dp":
-        print(dp_table(args.instances, args.time_limit))
+        print(dp_table(args.instances, 600.0 if args.time_limit is None else args.time_limit))
+    elif args.what == "milp":
+        from . import bench_milp
+
+        if args.time_limit is None:
+            args.time_limit = 300.0
+        print(bench_milp.run(args))
     else:
-        print(build_table(args.instances, args.formulations.split(",")))
+        print(build_table(args.instances, args.contiguity.split(",")))
     return EXIT_OK
 
 
@@ -373,17 +557,58 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluation_options(p)
     p.set_defaults(run=cmd_evaluate)
 
-    p = sub.add_parser("generate", help="write a seeded random layered workload")
+    p = sub.add_parser("generate", help="write a seeded synthetic workload")
     p.add_argument("-o", "--output", required=True, help="file to write")
-    p.add_argument("--layers", type=int, default=6)
-    p.add_argument("--width", type=int, default=3)
+    p.add_argument(
+        "--family",
+        choices=("layered", "transformer", "resnet", "inception"),
+        default="layered",
+        help="layered: random layered DAG with skips on the paper's topology (default); transformer, resnet, "
+        "inception: networks costed by the cost model (native format)",
+    )
+    p.add_argument(
+        "--layers", type=int, default=6,
+        help="layers (layered, transformer), residual blocks (resnet) or fork-join modules (inception)",
+    )
+    p.add_argument("--width", type=int, default=3, help="nodes per layer (layered) or most branches (inception)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--accelerators", type=int, default=3)
     p.add_argument("--cpus", type=int, default=1)
     p.add_argument("--training", action="store_true", help="add a backward pass")
-    p.add_argument("--format", choices=("paper", "native"), default="paper")
+    p.add_argument("--format", choices=("paper", "native"), default=None,
+                   help="file format (default: paper for layered, native for the others)")
+    p.add_argument("--topology", metavar="FILE",
+                   help="costed families: topology with cost-model fields (default: GPUs and a CPU socket)")
+    p.add_argument("--granularity", choices=("operator", "layer"), default="operator",
+                   help="costed families: one node per operator, or colour classes by module path")
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     p.set_defaults(run=cmd_generate)
+
+    p = sub.add_parser("import", help="import a PyTorch (.py, .pt2) or ONNX (.onnx) model as an instance")
+    p.add_argument(
+        "model",
+        help="a .py file defining 'model' (a torch.nn.Module) and 'example_inputs', a torch.export.save "
+        "file (.pt2), or an ONNX file (.onnx)",
+    )
+    p.add_argument("--topology", required=True, metavar="FILE",
+                   help="device classes with cost-model fields (peak FLOP/s, memory bandwidth, ...)")
+    p.add_argument("-o", "--output", required=True, metavar="INSTANCE", help="native instance file to write")
+    p.add_argument("--granularity", choices=("operator", "layer"), default="operator",
+                   help="one node per operator (default), or operators grouped by module path into colour classes")
+    p.add_argument("--layer-depth", type=int, default=None, metavar="D",
+                   help="layer granularity: group by the first D components of the module path (default: all)")
+    p.add_argument("--training", action="store_true", help="add the backward pass")
+    p.add_argument("--measure-cpu", action="store_true",
+                   help="PyTorch: time every operator on this CPU and use the times for the cpu classes")
+    p.add_argument("--repeats", type=int, default=5, help="--measure-cpu: timed runs (default 5)")
+    p.add_argument("--threads", type=int, default=1, help="--measure-cpu: PyTorch threads (default 1: one core)")
+    p.add_argument("--dim", action="append", default=[], metavar="NAME=SIZE",
+                   help="ONNX: size of a symbolic dimension (repeatable)")
+    p.add_argument("--unknown-ops", choices=("error", "elementwise"), default="error",
+                   help="an operator without a FLOP formula: an error (default), or one FLOP per output element")
+    p.add_argument("--name", help="instance name (default: the model file's stem)")
+    p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    p.set_defaults(run=cmd_import)
 
     p = sub.add_parser("solve", help="minimise the max-load: an exact MILP solved by HiGHS")
     p.add_argument("instance", help="instance file")
@@ -397,7 +622,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", metavar="FILE", help="the split file that --method expert scores")
     p.add_argument("--restarts", type=int, default=5, help="local-search: random restarts (default 5)")
     p.add_argument("--seed", type=int, default=0, help="local-search: random seed (default 0)")
-    p.add_argument("--formulation", default="maxload", help="a registered formulation (default: maxload)")
+    p.add_argument(
+        "--formulation",
+        default="maxload-strong",
+        help="a registered formulation: maxload-strong (default), maxload (the plain one), or a user's own",
+    )
     group = p.add_mutually_exclusive_group()
     group.add_argument("--contiguity", choices=("pipeline", "convex", "none"), default=None)
     group.add_argument("--contiguous", action="store_true", help="same as --contiguity pipeline (the default)")
@@ -410,10 +639,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--warm-start",
         metavar="PLACEMENT",
-        help="start HiGHS from a placement file, or from the placement of a method (dp, pipedream, ...)",
+        help="MILP: start HiGHS from a placement file, from a method's placement (dp, pipedream, local-search, "
+        "partition, one-accelerator), 'auto' (default: the DP's when it applies, else PipeDream's) or 'none'",
     )
     p.add_argument("--log", action="store_true", help="show the solver's log")
     p.add_argument("--log-file", metavar="FILE", help="write the HiGHS log to FILE")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="milp: show elapsed time, incumbent, bound and gap on stderr while HiGHS runs "
+        "(default: on when stderr is a terminal)",
+    )
     p.add_argument("--export", metavar="FILE", help="also write the model as FILE.lp or FILE.mps")
     p.add_argument("-o", "--output", metavar="PLACEMENT", help="write the placement to this file")
     p.add_argument("--force", action="store_true", help="overwrite --output / --export files")
@@ -424,13 +661,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare.register(sub)
 
+    p = sub.add_parser("plot", help="draw a placement: the graph by device, device loads, a latency timeline")
+    p.add_argument("instance", help="instance file")
+    p.add_argument("placement", help="placement file (the paper's JSON or the native JSON)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="picture to write: FILE.png or FILE.svg")
+    p.add_argument(
+        "--kind",
+        choices=("graph", "loads", "timeline", "all"),
+        default="all",
+        help="graph (layers, nodes coloured by device), loads (compute and communication per device), "
+        "timeline (latency schedule; with --objective latency) or all (the graph above loads or timeline; default)",
+    )
+    _add_evaluation_options(p)
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.set_defaults(run=cmd_plot)
+
     p = sub.add_parser("bench", help="benchmarks that print tables")
     p.add_argument(
-        "what", choices=("build", "dp"), help="build: model sizes and build times; dp: the ideal DP per instance"
+        "what",
+        choices=("build", "dp", "milp"),
+        help="build: model sizes and build times; dp: the ideal DP per instance; milp: formulations compared "
+        "(rows, columns, root LP bound, final bound, incumbent, gap, seconds)",
     )
     p.add_argument("instances", nargs="*", help="instance files (default: the paper's throughput workloads)")
-    p.add_argument("--formulations", default="none,convex,pipeline", help="build: contiguity levels to build")
-    p.add_argument("--time-limit", type=float, default=600.0, help="dp: seconds per instance (default 600)")
+    p.add_argument("--contiguity", default="none,convex,pipeline", help="build, milp: contiguity levels")
+    p.add_argument(
+        "--formulations", default="maxload,maxload-strong", help="milp: formulations to compare (comma-separated)"
+    )
+    p.add_argument("--time-limit", type=float, help="seconds per instance and run (dp: default 600; milp: 300)")
+    p.add_argument("--warm-start", default="auto", help="milp: auto (default), none, or a method (dp, pipedream, ...)")
+    p.add_argument("--threads", type=int, help="milp: HiGHS threads")
+    p.add_argument("--csv", metavar="FILE", help="milp: also write the table as CSV")
+    p.add_argument("--markdown", metavar="FILE", help="milp: also write the table as markdown")
+    p.add_argument("--force", action="store_true", help="overwrite the --csv/--markdown files")
     p.set_defaults(run=cmd_bench)
     return parser
 

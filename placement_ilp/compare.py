@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -162,8 +163,9 @@ def compare(
         same runs go to its workers (which must be able to import placement_ilp and
         read the instance paths, made absolute here). Needs the optional
         ``distributed`` package (``pip install 'placement-ilp[cluster]'``).
-    progress: a line ``[k/N] instance method status`` on stderr as each run ends;
-        None (the default) shows it only when stderr is a terminal.
+    progress: a line ``[k/N] instance method status`` on stderr as each run ends (on a
+        terminal, one bar redrawn in place: :func:`progress_bar`); None (the default)
+        shows it only when stderr is a terminal.
 
     A failing run is a row with status ``"error: <message>"``, never an exception.
     InputError for bad arguments (an unknown method, no instance, workers < 1,
@@ -196,21 +198,52 @@ def compare(
     names = _names(paths)
     jobs = [(i, j, os.path.abspath(path), method) for i, path in enumerate(paths) for j, method in enumerate(wanted)]
     show = sys.stderr.isatty() if progress is None else bool(progress)
+    bar = show and sys.stderr.isatty()  # a bar redrawn in place on a terminal, plain lines elsewhere
     done = [0]
+    started = time.perf_counter()
 
     def report(job, row) -> None:
         done[0] += 1
         if show:
             i, _, _, method = job
             status = row["status"].split(":", 1)[0] if row["status"].startswith("error") else row["status"]
-            print(f"[{done[0]}/{len(jobs)}] {names[i]} {method} {status}", file=sys.stderr, flush=True)
+            if bar:
+                line = progress_bar(done[0], len(jobs), time.perf_counter() - started,
+                                    f"{names[i]} {method} {status}")
+                columns = shutil.get_terminal_size().columns  # a wrapped line would not redraw in place
+                print(f"\r{line[:max(columns - 1, 20)]}\x1b[K", end="", file=sys.stderr, flush=True)
+            else:
+                print(f"[{done[0]}/{len(jobs)}] {names[i]} {method} {status}", file=sys.stderr, flush=True)
 
     runner = _run_local if scheduler is None else _run_dask
-    results = runner(jobs, options, workers if scheduler is None else scheduler, report)
+    if bar:
+        print(progress_bar(0, len(jobs), 0.0, "starting"), end="", file=sys.stderr, flush=True)
+    try:
+        results = runner(jobs, options, workers if scheduler is None else scheduler, report)
+    finally:
+        if bar:
+            print(file=sys.stderr, flush=True)
     for (i, _), row in results.items():  # messages name the file as the caller did
         if row["status"].startswith("error: "):
             row["status"] = row["status"].replace(os.path.abspath(paths[i]), paths[i])
     return _table(jobs, results, names)
+
+
+def progress_bar(done: int, total: int, seconds: float, label: str = "", width: int = 24) -> str:
+    """One line of the terminal progress bar of :func:`compare`, without a line ending.
+
+    Problem: show how many of ``total`` runs have ended, the time so far and the last
+    finished run (``label``) in a line short enough for a terminal. O(width + len(label)).
+
+    Example: ``progress_bar(3, 12, 4.2, "default dp optimal")`` is
+    ``"[######------------------]  3/12  25%  4.2 s  default dp optimal"``.
+    """
+    total = max(total, 1)
+    filled = min(width, max(0, round(width * done / total)))
+    digits = len(str(total))
+    counts = f"{done:>{digits}}/{total} {100 * done // total:>3}%"
+    text = f"[{'#' * filled}{'-' * (width - filled)}] {counts}  {seconds:.1f} s"
+    return f"{text}  {label}" if label else text
 
 
 def parse_methods(methods: str | Iterable[str]) -> list[str]:

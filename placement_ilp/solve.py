@@ -11,7 +11,7 @@ placement; the solver's own value is kept as ``solver_objective`` and must agree
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -119,10 +119,13 @@ class Problem:
         warm_start: Placement | None = None,
         log: bool = False,
         log_file: str | None = None,
+        progress: Any = None,
     ) -> Result:
         """Solve the model, decode and evaluate. ``gap`` is the relative gap at which
         the solver may stop (1e-6: proven optimal); ``warm_start`` a placement to
-        start from (ignored when the formulation cannot hold it)."""
+        start from (ignored when the formulation cannot hold it); ``progress`` a
+        callable given live :class:`~placement_ilp.backends.highs.Progress` reports
+        (HiGHS backend only)."""
         if gap < 0:
             raise InputError(f"gap must be >= 0, got {gap}")
         if time_limit is not None and time_limit <= 0:
@@ -132,6 +135,8 @@ class Problem:
             options["log_to_console"] = True
         if log_file is not None:
             options["log_file"] = log_file
+        if progress is not None:
+            options["progress"] = progress
         if warm_start is not None:
             start = self.builder.encode(warm_start)
             if start is not None:
@@ -189,6 +194,78 @@ class Problem:
             )
 
 
+@dataclass(frozen=True)
+class Start:
+    """A placement to start the MILP from: its evaluator value and where it came from."""
+
+    placement: Placement
+    value: float
+    source: str  # "dp", a baseline's name, or "given"
+    contiguity: str  # the strictest contiguity level the placement meets
+
+
+#: The DP's memory budget when it only provides an automatic warm start: it keeps
+#: the start to seconds (about 64,000 ideals at most) before PipeDream takes over.
+AUTO_START_DP_BUDGET = 2**29
+
+WARM_START_METHODS = ("dp", "pipedream", "local-search", "partition", "one-accelerator")
+
+
+def find_start(
+    instance: Instance,
+    spec: Any = "auto",
+    *,
+    objective: str = "sum",
+    overlap: bool = False,
+    cpu_contiguity: bool = True,
+) -> Start | None:
+    """A feasible placement to warm-start the MILP, scored by the evaluator.
+
+    ``spec``: "auto" (the DP's optimal pipeline placement when the DP applies and
+    fits ``AUTO_START_DP_BUDGET``, else PipeDream's), a method name from
+    ``WARM_START_METHODS``, a :class:`Placement` ("given"), or None (no start).
+    The DP's placement is pipeline-contiguous, so it is feasible at every level and
+    its value is an upper bound for all three. Returns None when the method finds
+    no feasible placement. Cost: that of the method (the DP: seconds on the
+    paper's workloads).
+
+    Example: ``find_start(inst).value >= solve(inst).objective``.
+    """
+    if spec is None or spec == "none":
+        return None
+    if isinstance(spec, Placement):
+        placement, source = spec, "given"
+    else:
+        if spec != "auto" and spec not in WARM_START_METHODS:
+            raise InputError(f"unknown warm start {spec!r} (auto, none, a placement file or one of "
+                             f"{', '.join(WARM_START_METHODS)})")
+        placement, source = None, spec
+        if spec in ("auto", "dp"):
+            try:
+                budget = AUTO_START_DP_BUDGET if spec == "auto" else None
+                placement = solve_dp_method(instance, overlap=overlap, memory_budget=budget).placement
+                source = "dp"
+            except InputError:
+                if spec == "dp":
+                    raise
+        if placement is None:
+            source = "pipedream" if spec == "auto" else spec
+            try:
+                placement = run_baseline(instance, source, objective=objective, overlap=overlap,
+                                         cpu_contiguity=cpu_contiguity).placement
+            except InputError:
+                if spec != "auto":
+                    raise
+        if placement is None:
+            return None
+    found = evaluate(instance, placement, objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity)
+    if not found.feasible:
+        if source == "given":
+            raise InputError(f"the warm start is infeasible: {found.violations[0].message}")
+        return None
+    return Start(placement, found.objective_value, source, found.contiguity.level)
+
+
 def build(instance: Instance, formulation: Any = "maxload", **options: Any) -> Problem:
     """Build a formulation for ``instance`` and return the :class:`Problem`.
 
@@ -206,7 +283,7 @@ def solve(
     instance: Instance,
     *,
     method: str = "milp",
-    formulation: Any = "maxload",
+    formulation: Any = "maxload-strong",
     contiguous: bool | None = None,
     contiguity: str = "pipeline",
     cpu_contiguity: bool = True,
@@ -216,7 +293,7 @@ def solve(
     gap: float = 1e-6,
     threads: int | None = None,
     backend: str = "highs",
-    warm_start: Placement | None = None,
+    warm_start: Any = "auto",
     log: bool = False,
     log_file: str | None = None,
     memory_budget: int | None = None,
@@ -246,21 +323,63 @@ def solve(
     if method != "milp":
         return run_baseline(instance, method, objective=objective, overlap=overlap,
                             cpu_contiguity=cpu_contiguity, **(baseline_options or {}))
-    options: dict[str, Any] = {}
-    from formulations import MaxLoad, get_builder
-
-    if issubclass(get_builder(formulation), MaxLoad):
-        options = dict(contiguity=contiguity, cpu_contiguity=cpu_contiguity, objective=objective, overlap=overlap)
-    problem = Problem(instance, formulation, **options)
-    return problem.solve(
+    problem, start = prepare(
+        instance, formulation, warm_start=warm_start, contiguity=contiguity, cpu_contiguity=cpu_contiguity,
+        objective=objective, overlap=overlap,
+    )
+    result = problem.solve(
         time_limit=time_limit,
         gap=gap,
         threads=threads,
         backend=backend,
-        warm_start=warm_start,
+        warm_start=None if start is None else start.placement,
         log=log,
         log_file=log_file,
     )
+    return with_start(result, start)
+
+
+def prepare(
+    instance: Instance,
+    formulation: Any = "maxload-strong",
+    *,
+    warm_start: Any = "auto",
+    contiguity: str = "pipeline",
+    cpu_contiguity: bool = True,
+    objective: str = "sum",
+    overlap: bool = False,
+) -> tuple[Problem, Start | None]:
+    """Find the warm start (see :func:`find_start`) and build the formulation.
+
+    For a max-load formulation the options go to the builder; the strong one also
+    gets the start's value as its ``upper_bound`` when the start meets the
+    requested contiguity level (a file's placement may not). Other formulations
+    get no options, and a start only when ``warm_start`` is a Placement.
+    Example: ``problem, start = prepare(inst); problem.solve(warm_start=start.placement)``.
+    """
+    from formulations import MaxLoad, StrongMaxLoad, get_builder
+
+    cls = get_builder(formulation)
+    options: dict[str, Any] = {}
+    start = None
+    if issubclass(cls, MaxLoad):
+        options = dict(contiguity=contiguity, cpu_contiguity=cpu_contiguity, objective=objective, overlap=overlap)
+        start = find_start(instance, warm_start, objective=objective, overlap=overlap,
+                           cpu_contiguity=cpu_contiguity)
+        if (issubclass(cls, StrongMaxLoad) and start is not None
+                and _LEVEL_ORDER[start.contiguity] >= _LEVEL_ORDER.get(contiguity, 0)):
+            options["upper_bound"] = start.value
+    elif isinstance(warm_start, Placement):
+        start = Start(warm_start, float("nan"), "given", "unknown")
+    return Problem(instance, cls, **options), start
+
+
+def with_start(result: Result, start: Start | None) -> Result:
+    """``result`` with the warm start's source and value in ``stats``."""
+    if start is None:
+        return result
+    stats = dict(result.stats or {}, warm_start=start.source, start_value=start.value)
+    return replace(result, stats=stats)
 
 
 def solve_dp_method(

@@ -78,14 +78,32 @@ def small_instances(draw):
     return Instance(graph, paper_topology(accs, cpus, memory), "random")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(small_instances(), st.sampled_from(["sum", "different-maxima"]), st.booleans(), st.booleans())
-def test_milp_equals_exhaustive_search(instance, objective, overlap, cpu_contiguity):
+# (formulation, warm start): the plain one cold, the strong one with the DP's start and
+# upper bound, the strong one cold, and the strong one with device-ordering rows.
+VARIANTS = [
+    ("maxload", "none"),
+    ("maxload-strong", "auto"),
+    ("maxload-strong", "none"),
+    ("maxload-symmetric", "auto"),
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    small_instances(),
+    st.sampled_from(["sum", "different-maxima"]),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(VARIANTS),
+)
+def test_milp_equals_exhaustive_search(instance, objective, overlap, cpu_contiguity, variant):
+    formulation, start = variant
     optima = {}
     for level in ("pipeline", "convex", "none"):
         expected = exhaustive(instance, level, objective, overlap, cpu_contiguity)
         result = solve(
-            instance, contiguity=level, objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity
+            instance, contiguity=level, objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity,
+            formulation=formulation, warm_start=start,
         )
         if expected is None:
             assert result.status == "infeasible" and result.placement is None

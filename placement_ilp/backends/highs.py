@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 import os
 import time
+from dataclasses import dataclass
+from typing import Callable
 
 import highspy
 import numpy as np
@@ -23,7 +25,7 @@ from ..errors import InputError
 from ..model import Model
 from ..result import SolveResult, Status, relative_gap
 
-__all__ = ["solve_highs", "write_model", "read_file_and_solve", "to_highs", "EXTENSIONS"]
+__all__ = ["solve_highs", "solve_relaxation", "write_model", "read_file_and_solve", "to_highs", "EXTENSIONS", "Progress"]
 
 EXTENSIONS = (".lp", ".mps")
 
@@ -177,9 +179,100 @@ def _solve_loaded(h, *, is_mip, time_limit, threads, cutoff, solver="highs") -> 
                    solver=solver)
 
 
+# -- live progress (optional; nothing here runs without a progress callable) --
+@dataclass(frozen=True)
+class Progress:
+    """One report of a running solve, passed to the ``progress`` callable of :func:`solve_highs`.
+
+    elapsed    seconds since the solve started; never smaller than in the report before.
+    incumbent  objective of the best solution found so far (None: none yet); never worse
+               than before.
+    bound      best proven bound on the optimum (None: none yet); never weaker than
+               before, and at most ``incumbent`` when minimising (at least it when
+               maximising).
+    gap        :func:`~placement_ilp.result.relative_gap` of the two (None without both).
+    final      True for the one last report, sent after the solver has stopped.
+
+    A plain record (O(1)). Example::
+
+        solve_highs(model, progress=lambda p: print(f"{p.elapsed:.1f}s {p.incumbent} {p.bound}"))
+    """
+
+    elapsed: float
+    incumbent: float | None
+    bound: float | None
+    gap: float | None
+    final: bool = False
+
+
+#: Seconds between two reports while neither the incumbent nor the bound moves.
+PROGRESS_HEARTBEAT = 0.5
+
+
+class _ProgressWatch:
+    """Turns HiGHS' MIP callbacks (improving solution, periodic interrupt check) into
+    :class:`Progress` reports: one for each better incumbent or bound, else one per
+    PROGRESS_HEARTBEAT seconds. If the callable raises (Ctrl-C included), HiGHS is asked
+    to stop and :meth:`finish` raises the exception once ``run()`` has returned."""
+
+    def __init__(self, h, progress: Callable[[Progress], None], minimise: bool) -> None:
+        self.progress, self.sign = progress, 1.0 if minimise else -1.0
+        self.incumbent: float | None = None
+        self.bound: float | None = None
+        self.error: BaseException | None = None
+        self.last = 0.0
+        self.sent = False
+        self.start = time.perf_counter()
+        kinds = getattr(getattr(highspy, "cb", None), "HighsCallbackType", None)
+        if kinds is not None:  # a highspy without callbacks gives the final report only
+            h.setCallback(self._callback, None)
+            for kind in (kinds.kCallbackMipImprovingSolution, kinds.kCallbackMipInterrupt):
+                h.startCallback(kind)
+
+    def _update(self, incumbent, bound) -> bool:
+        """Keep the better incumbent and the stronger bound; True when either moved."""
+        moved = False
+        if incumbent is not None and math.isfinite(incumbent) and (
+                self.incumbent is None or self.sign * incumbent < self.sign * self.incumbent):
+            self.incumbent, moved = float(incumbent), True
+        if bound is not None and math.isfinite(bound) and (
+                self.bound is None or self.sign * bound > self.sign * self.bound):
+            self.bound, moved = float(bound), True
+        return moved
+
+    def _send(self, final: bool) -> None:
+        elapsed = max(time.perf_counter() - self.start, self.last)
+        bound = self.bound
+        if bound is not None and self.incumbent is not None and self.sign * bound > self.sign * self.incumbent:
+            bound = self.incumbent  # a bound past the incumbent is tolerance noise
+        self.last, self.sent = elapsed, True
+        self.progress(Progress(elapsed, self.incumbent, bound, relative_gap(self.incumbent, bound), final))
+
+    def _callback(self, kind, message, out, data_in, user_data) -> None:
+        try:
+            if self.error is None:
+                moved = self._update(out.mip_primal_bound, out.mip_dual_bound)
+                if moved or not self.sent or time.perf_counter() - self.start - self.last >= PROGRESS_HEARTBEAT:
+                    self._send(False)
+        except BaseException as exc:  # noqa: BLE001 - raised again by finish()
+            self.error = exc
+        if self.error is not None and data_in is not None:
+            data_in.user_interrupt = True
+
+    def finish(self, result: SolveResult) -> None:
+        """Send the final report (the result's objective and bound), or raise the
+        callable's exception."""
+        if self.error is None:
+            self._update(result.objective, result.bound)
+            self._send(True)
+        else:
+            raise self.error
+
+
 def solve_highs(model: Model, time_limit: float | None = None, mip_rel_gap: float = 1e-6,
                 threads: int | None = None, mip_start=None, log_to_console: bool = False,
-                log_file=None, cutoff: float | None = None) -> SolveResult:
+                log_file=None, cutoff: float | None = None,
+                progress: Callable[[Progress], None] | None = None) -> SolveResult:
     """Solve ``model`` with HiGHS and return a :class:`SolveResult`.
 
     time_limit      seconds (None: no limit).
@@ -194,6 +287,10 @@ def solve_highs(model: Model, time_limit: float | None = None, mip_rel_gap: floa
     cutoff          HiGHS ``objective_bound``: only solutions better than this
                     are of interest (when none exists the status is NO_SOLUTION,
                     not INFEASIBLE).
+    progress        called with a :class:`Progress` (elapsed, incumbent, bound,
+                    gap) as HiGHS improves them during a MIP solve, and once
+                    more with ``final=True`` at the end; an exception it raises
+                    stops the solve and is raised from here.
 
     Status mapping: kOptimal/kModelEmpty -> OPTIMAL; time/iteration/solution
     limit, interrupt -> TIME_LIMIT with a feasible incumbent, else NO_SOLUTION;
@@ -228,8 +325,12 @@ def solve_highs(model: Model, time_limit: float | None = None, mip_rel_gap: floa
             st = h.setSolution(int(idx.size), idx, start[known])
         if st == highspy.HighsStatus.kError:
             raise InputError("HiGHS rejected the MIP start")
-    return _solve_loaded(h, is_mip=model.is_mip, time_limit=time_limit, threads=threads,
-                         cutoff=cutoff)
+    watch = None if progress is None else _ProgressWatch(h, progress, model.sense != "max")
+    result = _solve_loaded(h, is_mip=model.is_mip, time_limit=time_limit, threads=threads,
+                           cutoff=cutoff)
+    if watch is not None:
+        watch.finish(result)
+    return result
 
 
 def _check_extension(path) -> str:
@@ -282,3 +383,26 @@ def read_file_and_solve(path, time_limit: float | None = None, mip_rel_gap: floa
     is_mip = any(int(t) != int(highspy.HighsVarType.kContinuous) for t in integrality)
     return _solve_loaded(h, is_mip=is_mip, time_limit=time_limit, threads=threads,
                          cutoff=cutoff)
+
+
+def solve_relaxation(model: Model, time_limit: float | None = None) -> float:
+    """The optimum of ``model``'s LP relaxation (integrality dropped), or NaN when
+    HiGHS does not solve it to optimality within ``time_limit`` seconds.
+
+    The root LP bound of a formulation, before the solver's presolve reductions
+    and cuts. Cost: one LP solve.
+
+    >>> from placement_ilp.model import Model
+    >>> m = Model(); x = m.add_variables("x", 2, binary=True)
+    >>> _ = m.add_constraints("c", x.cols[None, :], [[1, 1]], ">=", 1.5)
+    >>> m.set_objective(x.cols, [1, 1]); solve_relaxation(m)
+    1.5
+    """
+    h = to_highs(model)
+    _configure(h, time_limit=time_limit, mip_rel_gap=None, threads=None, log_to_console=False,
+               log_file=None, cutoff=None)
+    _set_option(h, "solve_relaxation", True)
+    h.run()
+    if h.getModelStatus() != _MS.kOptimal:
+        return float("nan")
+    return float(h.getInfo().objective_function_value)

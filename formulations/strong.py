@@ -1,0 +1,250 @@
+"""The strong max-load MILP: ``MaxLoad`` plus valid rows that lift its LP bound
+and cut symmetric copies of solutions. Registered as "maxload-strong".
+
+The placements it admits, and their values, are those of ``MaxLoad`` at the same
+contiguity level; the extra rows only remove fractional points, copies of a
+solution that differ by a renaming of identical devices or stages, and (when an
+``upper_bound`` is given) solutions worse than a placement already known.
+docs/formulations.md, section 10, states each row and why it is valid:
+
+- ``class_capacity`` (pipeline): the class-c part of all stage loads is at most
+  ``n_c`` times the target, because at most ``n_c`` stages take class c.
+- ``target_floor``: the target is at least the largest group's time on its cheapest
+  allowed class, and at least the cheapest possible total work over the devices.
+- ``stage_capacity`` (pipeline, with ``upper_bound`` U): the class-c part of stage
+  s is at most ``U * w[s, c]``; this ties the class choice to the stage's load.
+- ``target_cap`` (with U): the target is at most U.
+- ``stage_nonempty`` (pipeline): a stage takes a class only if it holds a group,
+  so the used stages come first and empty stages carry no class.
+- ``first_group`` / ``order_devices`` (none and convex): identical devices of a
+  class are opened in the order of the first group (by index) they hold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from placement_ilp.errors import InputError
+from placement_ilp.model import Model
+from placement_ilp.placement import Placement
+from placement_ilp.topology import Device
+
+from .base import register
+from .maxload import MaxLoad
+
+
+@register("maxload-strong")
+class StrongMaxLoad(MaxLoad):
+    """``MaxLoad`` with valid inequalities, a known upper bound and symmetry breaking.
+
+    upper_bound: the value of a feasible placement (for example the DP's or a
+        heuristic's); enables ``stage_capacity`` and ``target_cap``. ``solve``
+        computes one itself when a warm start is given or found.
+    symmetry: add the device-ordering rows in none and convex (off by default:
+        HiGHS finds the symmetry of identical devices itself, and on the paper's
+        workloads the rows did not help; docs/formulations.md section 10).
+
+    Build: MaxLoad's rows plus O(S*C) stage rows (O(G*S*C) entries) in pipeline,
+    or O(G*D) ordering rows and columns in none/convex (D devices).
+
+    Example::
+
+        b = StrongMaxLoad(instance, contiguity="pipeline", upper_bound=33.8)
+        model = b.build()
+    """
+
+    def __init__(
+        self,
+        instance,
+        contiguity: str = "pipeline",
+        cpu_contiguity: bool = True,
+        objective: str = "sum",
+        overlap: bool = False,
+        upper_bound: float | None = None,
+        symmetry: bool = False,
+    ) -> None:
+        super().__init__(instance, contiguity=contiguity, cpu_contiguity=cpu_contiguity, objective=objective,
+                         overlap=overlap)
+        if upper_bound is not None and not (np.isfinite(upper_bound) and upper_bound >= 0):
+            raise InputError(f"upper_bound must be a finite number >= 0, got {upper_bound!r}")
+        self.upper_bound = None if upper_bound is None else float(upper_bound)
+        self.symmetry = bool(symmetry)
+        self.options.update(upper_bound=self.upper_bound, symmetry=self.symmetry)
+
+    def build(self) -> Model:
+        m = super().build()
+        m.name = f"maxload_strong_{self.contiguity}"
+        self.col_class = self._column_classes(m)
+        self._target_floor(m)
+        if self.contiguity == "pipeline" and self.num_stages:
+            self._class_capacity(m)
+            self._stage_nonempty(m)
+            if self.upper_bound is not None:
+                self._stage_capacity(m)
+        if self.upper_bound is not None:
+            self._target_cap(m)
+        if self.symmetry and self.contiguity != "pipeline":
+            self._order_devices(m)
+        return m
+
+    # -------------------------------------------------------------- helpers
+    def _column_classes(self, m: Model) -> np.ndarray:
+        """The device class each assignment or comm column belongs to (-1: other)."""
+        col_class = np.full(m.num_cols, -1, dtype=np.int64)
+        g, s, c = np.nonzero(self.X >= 0)
+        col_class[self.X[g, s, c]] = c
+        if len(self.comm_pairs):
+            col_class[self.comm.cols] = self.comm_pairs[:, 1][None, :]
+        return col_class
+
+    def _targets(self) -> list:
+        """The target blocks (T, or TF and TB) with the time table each bounds."""
+        cg = self.groups
+        if self.objective == "sum":
+            return [(self.model.blocks["T"], cg.time_fw + cg.time_bw)]
+        return [(self.model.blocks["TF"], cg.time_fw), (self.model.blocks["TB"], cg.time_bw)]
+
+    # ----------------------------------------------------------------- rows
+    def _target_floor(self, m: Model) -> None:
+        """target >= max_g min_c t[g, c] and target >= sum_g min_c t[g, c] / D.
+
+        Both hold for every placement: the group with the largest cheapest time
+        lands on some device, and the devices' compute adds up to at least the
+        cheapest total work (communication only adds). D counts every device;
+        only classes with devices count as allowed.
+        """
+        D = int(self.counts.sum())
+        usable = self.groups.supported & (self.counts > 0)[None, :]
+        for target, time in self._targets():
+            cheapest = np.where(usable, time, np.inf).min(axis=1) if len(time) else np.zeros(0)
+            cheapest = cheapest[np.isfinite(cheapest)]
+            if not len(cheapest) or D == 0:
+                continue
+            floor = max(float(cheapest.max()), float(cheapest.sum()) / D)
+            m.add_rows(f"target_floor_{target.name}", [0], [target.start], [1.0], lower=floor, num_rows=1)
+
+    def _class_parts(self, slots_only: bool):
+        """For each load family and class c: the family's class-c entries (rows are slots)."""
+        for terms in self.load_terms:
+            cls = self.col_class[terms.cols]
+            for c in range(len(self.counts)):
+                keep = cls == c
+                if slots_only:
+                    keep &= terms.rows < self.num_stages
+                if keep.any():
+                    yield terms, c, terms.rows[keep], terms.cols[keep], terms.coefs[keep]
+
+    def _class_capacity(self, m: Model) -> None:
+        """sum over slots of the class-c part of a load family <= n_c * target."""
+        for terms, c, rows, cols, coefs in self._class_parts(slots_only=False):
+            cc = np.append(cols, terms.target.start)
+            cf = np.append(coefs, -float(self.counts[c]))
+            m.add_rows(f"class_capacity_{terms.name}_{c}", np.zeros(len(cc), dtype=np.int64), cc, cf,
+                       upper=0.0, num_rows=1)
+
+    def _stage_capacity(self, m: Model) -> None:
+        """class-c part of stage s's load family <= U * w[s, c] (U: the upper bound)."""
+        S = self.num_stages
+        U = self.upper_bound * (1 + 1e-9) + 1e-12
+        for terms, c, rows, cols, coefs in self._class_parts(slots_only=True):
+            r = np.concatenate([rows, np.arange(S)])
+            cc = np.concatenate([cols, self.w.cols[:, c]])
+            cf = np.concatenate([coefs, np.full(S, -U)])
+            m.add_rows(f"stage_capacity_{terms.name}_{c}", r, cc, cf, upper=0.0, num_rows=S)
+
+    def _target_cap(self, m: Model) -> None:
+        """target <= U; under different-maxima TF + TB <= U."""
+        U = self.upper_bound * (1 + 1e-9) + 1e-12
+        cols = [target.start for target, _ in self._targets()]
+        m.add_rows("target_cap", np.zeros(len(cols), dtype=np.int64), cols, np.ones(len(cols)), upper=U,
+                   num_rows=1)
+
+    def _stage_nonempty(self, m: Model) -> None:
+        """w[s, c] <= sum_g x[g, s, c]: a stage without groups takes no class."""
+        S = self.num_stages
+        C = self.X.shape[2]
+        g, s, c = np.nonzero(self.X[:, :S, :] >= 0)
+        rows = np.concatenate([np.arange(S * C), s * C + c])
+        cols = np.concatenate([self.w.cols.ravel(), self.X[g, s, c]])
+        coefs = np.concatenate([np.ones(S * C), -np.ones(len(g))])
+        m.add_rows("stage_nonempty", rows, cols, coefs, upper=0.0, num_rows=S * C)
+
+    def _order_devices(self, m: Model) -> None:
+        """Identical devices open in order (none and convex).
+
+        For the devices d_0 .. d_{n-1} of a class and the groups g_0, g_1, ... that
+        may run on it, largest work first, ``first[i, j]`` counts the groups among
+        g_0..g_i on d_j; a group may go on d_j only if an earlier group is on
+        d_{j-1}. Every placement has exactly one renaming of its devices that meets
+        this (sort the used devices by their first group), so no value is lost.
+        """
+        self.order_blocks = []
+        for c in range(len(self.counts)):
+            slots = np.flatnonzero(self.slot_class == c)
+            n = len(slots)
+            if n < 2:
+                continue
+            x = self.X[:, slots, c]  # (G, n)
+            groups = np.flatnonzero((x >= 0).all(axis=1))
+            if len(groups) < 2:
+                continue
+            # largest work first: the big groups fix the device order, as in bin packing
+            work = (self.groups.time_fw + self.groups.time_bw)[groups, c]
+            groups = groups[np.argsort(-work, kind="stable")]
+            x = x[groups]
+            L = len(groups)
+            cnt = m.add_variables(f"first_{c}", (L, n - 1), ub=float(L))
+            self.order_blocks.append((slots, groups, cnt))
+            # cnt[i, j] = cnt[i-1, j] + x[g_i, d_j]
+            i, j = np.nonzero(np.ones((L, n - 1), dtype=bool))
+            prev = np.where(i > 0, cnt.cols[np.maximum(i - 1, 0), j], -1)
+            cols = np.stack([cnt.cols[i, j], prev, x[i, j]], 1)
+            m.add_constraints(f"first_count_{c}", cols, [[1.0, -1.0, -1.0]], "==", 0.0)
+            # x[g_i, d_j] <= cnt[i-1, j-1] for j >= 1 (x[g_0, d_j] = 0)
+            i, j = np.nonzero(np.ones((L, n - 1), dtype=bool))
+            j = j + 1
+            before = np.where(i > 0, cnt.cols[np.maximum(i - 1, 0), j - 1], -1)
+            m.add_constraints(f"order_devices_{c}", np.stack([x[i, j], before], 1), [[1.0, -1.0]], "<=", 0.0)
+
+    # ----------------------------------------------------------------- encode
+    def encode(self, placement: Placement) -> np.ndarray | None:
+        """As ``MaxLoad.encode``, after renaming identical devices into the order
+        that ``order_devices`` asks for (when symmetry breaking is on)."""
+        if self.symmetry and self.contiguity != "pipeline":
+            placement = self._canonical(placement)
+        return super().encode(placement)
+
+    def _canonical(self, placement: Placement) -> Placement:
+        """Rename the devices of each ordered class so that they open in the order
+        of their first group (in the order ``order_devices`` uses). O(G + D log D)."""
+        if self.model is None:
+            self.build()
+        names = self.instance.topology.class_names
+        devs = self.groups.group_devices(placement)
+        rename = {}
+        for slots, groups, _ in self.order_blocks:
+            cls = names[self.slot_class[slots[0]]]
+            first: dict = {}
+            for rank, g in enumerate(groups):
+                if devs[g].cls == cls:
+                    first.setdefault(devs[g], rank)
+            used = sorted(first, key=first.get)
+            rename.update({d: Device(cls, i) for i, d in enumerate(used)})
+        return Placement({v: rename.get(d, d) for v, d in placement.assignment.items()})
+
+    def _encode_extra(self, vals: np.ndarray, on: np.ndarray) -> None:
+        for slots, groups, cnt in getattr(self, "order_blocks", []):
+            occupancy = on[np.ix_(groups, slots[:-1])]
+            vals[cnt.cols] = np.cumsum(occupancy, axis=0)
+
+
+@register("maxload-symmetric")
+class SymmetricMaxLoad(StrongMaxLoad):
+    """``StrongMaxLoad`` with the device-ordering rows on (none and convex).
+
+    Example: ``solve(instance, formulation="maxload-symmetric", contiguity="none")``.
+    """
+
+    def __init__(self, instance, **options) -> None:
+        options.setdefault("symmetry", True)
+        super().__init__(instance, **options)

@@ -1,0 +1,127 @@
+"""The strong formulation, warm starts and `bench milp` (exhaustive checks are in test_maxload.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from formulations import MaxLoad, StrongMaxLoad, SymmetricMaxLoad
+from placement_ilp.cli import main
+from placement_ilp.errors import InputError
+from placement_ilp.io import load_instance
+from placement_ilp.placement import Placement
+from placement_ilp.solve import find_start, prepare, solve
+from placement_ilp.topology import Device
+
+from .conftest import paper_path
+
+DEFAULT = "instances/default.json"
+
+
+def test_auto_start_is_the_dp_and_bounds_every_level():
+    instance = load_instance(DEFAULT)
+    start = find_start(instance)
+    assert start.source == "dp" and start.contiguity == "pipeline"
+    assert start.value == pytest.approx(solve(instance, method="dp").objective)
+    for level in ("pipeline", "convex", "none"):
+        problem, found = prepare(instance, contiguity=level)
+        assert isinstance(problem.builder, StrongMaxLoad)
+        assert problem.builder.upper_bound == pytest.approx(start.value)
+        # the start is a feasible point of the model, so HiGHS gets an incumbent
+        assert problem.builder.encode(found.placement) is not None
+
+
+def test_no_start_means_no_upper_bound_rows():
+    instance = load_instance(DEFAULT)
+    assert find_start(instance, "none") is None
+    problem, start = prepare(instance, warm_start="none")
+    assert start is None and problem.builder.upper_bound is None
+    assert "target_cap" not in problem.model.families
+    problem, _ = prepare(instance)
+    assert "target_cap" in problem.model.families and "stage_capacity_load_0" in problem.model.families
+
+
+def test_a_start_below_the_requested_level_gives_no_upper_bound():
+    instance = load_instance(DEFAULT)
+    best_none = solve(instance, contiguity="none")
+    assert best_none.evaluation.contiguity.level != "pipeline"  # this instance gains from breaking contiguity
+    problem, start = prepare(instance, warm_start=best_none.placement, contiguity="pipeline")
+    assert start.source == "given" and problem.builder.upper_bound is None
+    result = solve(instance, warm_start=best_none.placement)
+    assert result.status == "optimal" and result.objective == pytest.approx(find_start(instance).value)
+
+
+def test_an_infeasible_given_start_is_refused():
+    instance = load_instance(DEFAULT)
+    everything_on_one = Placement({v: Device("acc", 0) for v in instance.graph.ids})
+    with pytest.raises(InputError, match="warm start is infeasible"):
+        find_start(instance, everything_on_one)
+    with pytest.raises(InputError, match="unknown warm start"):
+        find_start(instance, "magic")
+
+
+def test_formulations_agree_with_and_without_starts():
+    from placement_ilp.generators import layered_dag
+
+    instance = layered_dag(4, 2, seed=5, accelerators=2, cpus=1)
+    for level in ("pipeline", "convex", "none"):
+        values = [
+            solve(instance, formulation=builder, contiguity=level, warm_start=start).objective
+            for builder in (MaxLoad, StrongMaxLoad, SymmetricMaxLoad)
+            for start in ("none", "auto")
+        ]
+        assert values == pytest.approx([values[0]] * len(values), rel=1e-6)
+
+
+def test_symmetric_start_is_renamed_into_device_order():
+    instance = load_instance(DEFAULT)
+    start = find_start(instance)
+    # the same placement with the accelerators' names reversed
+    count = instance.topology.class_of("acc").count
+    flipped = Placement({v: Device(d.cls, count - 1 - d.index) if d.cls == "acc" else d
+                         for v, d in start.placement.assignment.items()})
+    problem, _ = prepare(instance, SymmetricMaxLoad, warm_start=flipped, contiguity="none")
+    assert problem.builder.encode(flipped) is not None
+
+
+def test_strong_rows_lift_the_root_bound_on_a_paper_workload():
+    from placement_ilp.backends.highs import solve_relaxation
+
+    instance = load_instance(paper_path("throughput/LayerGraphs/bert24_training.json"))
+    plain, _ = prepare(instance, "maxload", warm_start="none")
+    strong, _ = prepare(instance, "maxload-strong", warm_start="none")
+    assert solve_relaxation(strong.model) > solve_relaxation(plain.model) + 1.0
+
+
+def test_strong_pipeline_proves_the_dp_optimum_on_a_paper_workload():
+    instance = load_instance(paper_path("throughput/LayerGraphs/gnmt_inference.json"))
+    result = solve(instance, time_limit=300)
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(solve(instance, method="dp").objective, rel=1e-6)
+    assert result.stats["warm_start"] == "dp"
+
+
+def test_bench_milp_writes_its_table(tmp_path, capsys):
+    csv, md = tmp_path / "t.csv", tmp_path / "t.md"
+    argv = ["bench", "milp", DEFAULT, "--contiguity", "pipeline", "--time-limit", "60",
+            "--csv", str(csv), "--markdown", str(md)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "root_lp" in out and "maxload-strong" in out
+    import pandas as pd
+
+    table = pd.read_csv(csv)
+    assert list(table["formulation"]) == ["maxload", "maxload-strong"]
+    assert (table["status"] == "optimal").all()
+    assert table["incumbent"].tolist() == pytest.approx([60.68, 60.68])
+    assert (table["root_lp"] <= table["bound"] + 1e-6).all()
+    assert md.read_text().startswith("| instance |")
+    assert main(argv) == 2  # the files exist: refused without --force
+    assert "refusing to overwrite" in capsys.readouterr().err
+
+
+def test_cli_solve_reports_its_start(capsys):
+    assert main(["solve", DEFAULT]) == 0
+    assert "start      dp's placement" in capsys.readouterr().out
+    assert main(["solve", DEFAULT, "--warm-start", "none", "--formulation", "maxload"]) == 0
+    out = capsys.readouterr().out
+    assert "maxload" in out and "start " not in out
