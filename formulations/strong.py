@@ -14,8 +14,6 @@ docs/formulations.md, section 10, states each row and why it is valid:
 - ``stage_capacity`` (pipeline, with ``upper_bound`` U): the class-c part of stage
   s is at most ``U * w[s, c]``; this ties the class choice to the stage's load.
 - ``target_cap`` (with U): the target is at most U.
-- ``stage_nonempty`` (pipeline): a stage takes a class only if it holds a group,
-  so the used stages come first and empty stages carry no class.
 - ``first_group`` / ``order_devices`` (none and convex): identical devices of a
   class are opened in the order of the first group (by index) they hold.
 """
@@ -78,7 +76,6 @@ class StrongMaxLoad(MaxLoad):
         self._target_floor(m)
         if self.contiguity == "pipeline" and self.num_stages:
             self._class_capacity(m)
-            self._stage_nonempty(m)
             if self.upper_bound is not None:
                 self._stage_capacity(m)
         if self.upper_bound is not None:
@@ -158,16 +155,6 @@ class StrongMaxLoad(MaxLoad):
         cols = [target.start for target, _ in self._targets()]
         m.add_rows("target_cap", np.zeros(len(cols), dtype=np.int64), cols, np.ones(len(cols)), upper=U,
                    num_rows=1)
-
-    def _stage_nonempty(self, m: Model) -> None:
-        """w[s, c] <= sum_g x[g, s, c]: a stage without groups takes no class."""
-        S = self.num_stages
-        C = self.X.shape[2]
-        g, s, c = np.nonzero(self.X[:, :S, :] >= 0)
-        rows = np.concatenate([np.arange(S * C), s * C + c])
-        cols = np.concatenate([self.w.cols.ravel(), self.X[g, s, c]])
-        coefs = np.concatenate([np.ones(S * C), -np.ones(len(g))])
-        m.add_rows("stage_nonempty", rows, cols, coefs, upper=0.0, num_rows=S * C)
 
     def _order_devices(self, m: Model) -> None:
         """Identical devices open in order (none and convex).

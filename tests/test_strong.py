@@ -125,3 +125,25 @@ def test_cli_solve_reports_its_start(capsys):
     assert main(["solve", DEFAULT, "--warm-start", "none", "--formulation", "maxload"]) == 0
     out = capsys.readouterr().out
     assert "maxload" in out and "start " not in out
+
+
+def test_regression_presolve_case_found_by_hypothesis():
+    """A 7-node case on which an earlier row set (stage_nonempty with class_capacity)
+    made HiGHS' presolve report 12 as optimal; the optimum is 11."""
+    from placement_ilp.graph import OpEdge, OpGraph, OpNode
+    from placement_ilp.instance import Instance
+    from placement_ilp.topology import paper_topology
+
+    times = {0: (6, 0), 1: (7, 6), 2: (7, 4), 3: (3, 0), 4: (1, 5), 5: (2, 1), 6: (7, 1)}
+    memory = {0: 1, 1: 0, 2: 3, 3: 3, 4: 1, 5: 0, 6: 2}
+    nodes = tuple(
+        OpNode(id=v, times={"cpu": float(c), "acc": float(a)}, supported=frozenset({"acc", "cpu"}),
+               memory=float(memory[v]))
+        for v, (c, a) in times.items()
+    )
+    arcs = [(0, 5, 0), (0, 6, 0), (1, 5, 2.5), (1, 6, 2.5), (2, 5, 1), (3, 4, 1.5), (3, 5, 1.5), (3, 6, 1.5)]
+    graph = OpGraph(nodes, tuple(OpEdge(u, v, float(c)) for u, v, c in arcs))
+    instance = Instance(graph, paper_topology(1, 1, 5.0), "regression")
+    for formulation in ("maxload", "maxload-strong"):
+        result = solve(instance, formulation=formulation, overlap=True, warm_start="none")
+        assert result.status == "optimal" and result.objective == pytest.approx(11.0)
