@@ -18,8 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
-
 from .errors import InputError
 from .io import load_instance
 
@@ -37,6 +35,7 @@ def build_table(paths: list[str] | None, levels: list[str]) -> str:
 
     Example: ``print(build_table(["instances/default.json"], ["pipeline"]))``.
     """
+    import pandas as pd
     from formulations import MaxLoad
 
     files = [Path(p) for p in paths] if paths else paper_throughput_files()
@@ -80,6 +79,8 @@ def dp_table(paths: list[str] | None, time_limit: float) -> str:
 
     Example: ``print(dp_table(["instances/default.json"], 60))``.
     """
+    import pandas as pd  # here, not at the top: the child processes (dp-once) do not need it
+
     files = [Path(p) for p in paths] if paths else paper_throughput_files()
     if not files:
         raise InputError("no instances given and ../shared/instances/tarnawski2020 is absent")

@@ -1,15 +1,20 @@
-"""The ideal DP: equal to the pipeline MILP, clear refusals, a memory guard."""
+"""The ideal DP: equal to the pipeline MILP and to the plain recurrence, the same whatever
+its blocks and pruning, clear refusals, a memory guard."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from placement_ilp import dp
 from placement_ilp.cli import main
+from placement_ilp.generators import layered_dag
 from placement_ilp.graph import OpEdge, OpGraph, OpNode
 from placement_ilp.instance import Instance
 from placement_ilp.io import load_instance
@@ -126,3 +131,89 @@ def test_milp_warm_started_from_the_dp(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["status"] == "optimal"
     assert data["objective"] == pytest.approx(solve(load_instance("instances/default.json"), method="dp").objective)
+
+
+def _reference_dp(graph: dp.DPGraph, overlap: bool) -> float:
+    """The recurrence over every pair of ideals, with the loads of the sets themselves
+    (Python-int bitsets): slow and plain, to check the vectorised solve_dp against."""
+    bits = dp.enumerate_ideals(graph, 10**6).bits
+    classes = graph.groups.instance.topology.classes
+
+    def load(c: int, stage: int) -> float:
+        nodes = [v for v in range(graph.num_nodes) if stage >> v & 1]
+        cap = classes[c].memory
+        if any(graph.unsupported[v, c] for v in nodes) or (
+            cap is not None and sum(graph.memory[v] for v in nodes) > cap * (1 + 1e-9)
+        ):
+            return np.inf
+        compute = sum(graph.time[v, c] for v in nodes)
+        if not classes[c].pays_communication:
+            return compute
+        inside = [sum(stage >> int(v) & 1 for v in touch) for touch in graph.touch]
+        comm = sum(graph.item_cost[k, c] for k, n in enumerate(inside) if 0 < n < len(graph.touch[k]))
+        return max(compute, comm) if overlap else compute + comm
+
+    counts = [c.count for c in classes]
+    best = {n: [0.0] + [np.inf] * (len(bits) - 1) for n in itertools.product(*(range(k + 1) for k in counts))}
+    for n in sorted(best, key=sum):
+        for i in range(1, len(bits)):
+            for c in range(len(classes)):
+                if n[c] == 0:
+                    continue
+                before = best[tuple(k - (q == c) for q, k in enumerate(n))]
+                for j in range(len(bits)):
+                    if j != i and bits[j] & ~bits[i] == 0 and before[j] < best[n][i]:
+                        best[n][i] = min(best[n][i], max(before[j], load(c, bits[i] & ~bits[j])))
+    return best[tuple(counts)][bits.index((1 << graph.num_nodes) - 1)]
+
+
+@pytest.mark.parametrize(
+    "seed, training, overlap", [(1, False, False), (2, True, False), (3, False, True), (4, True, True)]
+)
+def test_solve_dp_equals_the_plain_recurrence(seed, training, overlap):
+    instance = layered_dag(5, 3, seed=seed, training=training, accelerators=2, unsupported_probability=0.2)
+    graph = dp.build_dp_graph(instance)
+    found = dp.solve_dp(graph, dp.enumerate_ideals(graph, 10**6), overlap=overlap)
+    assert found.value == pytest.approx(_reference_dp(graph, overlap), rel=1e-9)
+
+
+def test_candidates_are_the_sub_ideals_in_the_window():
+    graph = dp.build_dp_graph(layered_dag(10, 4, seed=5))
+    ideals = dp.enumerate_ideals(graph, 10**6)
+    M, bits = ideals.size, ideals.bits
+    rng = random.Random(0)
+    for share in (0.05, 0.2, 1.0):
+        lo = np.searchsorted(ideals.work, ideals.work - share * ideals.work[-1], side="left")
+        sub = dp._sub_ideal_bitsets(ideals, lo, 1 << 12)  # small blocks: many of them
+        flags = np.array([rng.random() < 0.7 for _ in range(M)])
+        allowed = dp._bitset(flags)
+        order = np.argsort(ideals.level, kind="stable")
+        for level in range(1, graph.num_nodes + 1):
+            ids = order[ideals.level[order] == level]
+            for a, b in dp._blocks(ids.tolist(), lo[ids].tolist(), 1 << 11):
+                block = ids[a:b]
+                for mask in (None, allowed):
+                    lengths, found = dp._candidates(sub, block, lo[block], mask)
+                    runs = np.split(found, np.cumsum(lengths)[:-1])
+                    for i, js in zip(block.tolist(), runs):
+                        expected = [
+                            j for j in range(lo[i], i) if bits[j] & ~bits[i] == 0 and (mask is None or flags[j])
+                        ]
+                        assert js.tolist() == expected
+
+
+@pytest.mark.parametrize("training, overlap", [(False, False), (True, True)])
+def test_dp_does_not_depend_on_its_blocks_or_its_pruning(monkeypatch, training, overlap):
+    graph = dp.build_dp_graph(layered_dag(9, 4, seed=7, training=training, accelerators=3, memory_slack=4.0))
+    ideals = dp.enumerate_ideals(graph, 10**6)
+    default = dp.solve_dp(graph, ideals, overlap=overlap)
+    unbounded = dp.solve_dp(graph, ideals, overlap=overlap, upper_bound=np.inf)  # no window, nothing pruned by UB
+    tight = dp.solve_dp(graph, ideals, overlap=overlap, upper_bound=default.value)  # the least window
+    assert unbounded.value == tight.value == default.value and tight.pairs < unbounded.pairs
+    for blocks, trial, worth in [(1, 1 << 30, 0.0), (1, 0, 0.0), (1 << 30, 1 << 30, 1.0)]:
+        monkeypatch.setattr(dp, "_BLOCK_BITS", blocks)
+        monkeypatch.setattr(dp, "_SUB_BLOCK_BITS", blocks)
+        monkeypatch.setattr(dp, "_PRUNE_TRIAL", trial)
+        monkeypatch.setattr(dp, "_PRUNE_WORTH", worth)
+        again = dp.solve_dp(graph, ideals, overlap=overlap)
+        assert (again.value, again.stages, again.pairs) == (default.value, default.stages, default.pairs)
