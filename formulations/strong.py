@@ -14,8 +14,9 @@ docs/formulations.md, section 10, states each row and why it is valid:
 - ``stage_capacity`` (pipeline, with ``upper_bound`` U): the class-c part of stage
   s is at most ``U * w[s, c]``; this ties the class choice to the stage's load.
 - ``target_cap`` (with U): the target is at most U.
-- ``first_group`` / ``order_devices`` (none and convex): identical devices of a
-  class are opened in the order of the first group (by index) they hold.
+- ``first_count`` / ``order_devices`` (none and convex, ``symmetry=True``):
+  identical devices of a class open in the order of the first group they hold,
+  groups taken largest work first.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from .graph import OpEdge, OpGraph, OpNode
 from .instance import Instance
 from .io import load_instance, load_placement, save_instance, save_placement
 from .placement import Placement
-from .solve import Problem, Result, build, solve
+from .solve import Problem, Result, Start, build, find_start, prepare, solve
 from .topology import Device, DeviceClass, Topology, paper_topology
 
 __all__ = [
@@ -28,12 +28,15 @@ __all__ = [
     "Placement",
     "Problem",
     "Result",
+    "Start",
     "Topology",
     "build",
     "evaluate",
+    "find_start",
     "load_instance",
     "load_placement",
     "paper_topology",
+    "prepare",
     "save_instance",
     "save_placement",
     "solve",

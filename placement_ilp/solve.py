@@ -248,7 +248,7 @@ def find_start(
             except InputError:
                 if spec == "dp":
                     raise
-        if placement is None:
+        if placement is None and spec != "dp":
             source = "pipedream" if spec == "auto" else spec
             try:
                 placement = run_baseline(instance, source, objective=objective, overlap=overlap,

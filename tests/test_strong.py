@@ -147,3 +147,13 @@ def test_regression_presolve_case_found_by_hypothesis():
     for formulation in ("maxload", "maxload-strong"):
         result = solve(instance, formulation=formulation, overlap=True, warm_start="none")
         assert result.status == "optimal" and result.objective == pytest.approx(11.0)
+
+
+def test_dp_start_on_an_infeasible_instance_is_none():
+    from placement_ilp.generators import layered_dag
+
+    instance = layered_dag(3, 2, seed=1, accelerators=1, cpus=0, memory_slack=0.2)
+    assert solve(instance, method="dp").status == "infeasible"
+    assert find_start(instance, "dp") is None
+    assert find_start(instance) is None
+    assert solve(instance).status == "infeasible"
