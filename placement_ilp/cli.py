@@ -330,15 +330,20 @@ def _solve_latency(instance, args: argparse.Namespace) -> int:
         raise InputError(f"--objective latency takes --method {', '.join(LATENCY_METHODS)}, not {args.method!r}")
     if args.method == "milp":
         starts = ()
-        if args.warm_start:  # a placement file, or a method's placement, joins the heuristic starts
+        if args.warm_start not in (None, "auto", "none"):  # a file or a method's placement joins the heuristic starts
             if args.warm_start in LATENCY_METHODS[1:]:
                 starts = (_latency_baseline(instance, args.warm_start),)
             else:
                 starts = (io.load_placement(args.warm_start, instance, unlimited_cpus=True),)
-        found = solve_latency(
-            instance, max_subgraphs=q, time_limit=args.time_limit, gap=args.gap, threads=args.threads,
-            backend=args.backend, log=args.log, log_file=args.log_file, starts=starts,
-        )
+        live = _live_progress(args)
+        try:
+            found = solve_latency(
+                instance, max_subgraphs=q, time_limit=args.time_limit, gap=args.gap, threads=args.threads,
+                backend=args.backend, log=args.log, log_file=args.log_file, starts=starts, progress=live,
+            )
+        finally:
+            if live is not None:
+                live.close()
         placement, report = found.placement, found.report
         status, bound, gap = found.status, found.bound, found.gap
         build_s, solve_s = found.build_seconds, found.solve_seconds

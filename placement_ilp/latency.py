@@ -1307,13 +1307,15 @@ def solve_latency(
     warm_start: bool = True,
     log: bool = False,
     log_file: str | None = None,
+    progress: Any = None,
     **builder_options: Any,
 ) -> LatencyResult:
     """Minimise the latency of ``instance`` with the "latency" MILP and check the
     answer with :func:`evaluate_latency_with_subgraphs`.
 
     ``max_subgraphs`` is q; ``warm_start`` gives the better of the greedy and
-    all-CPU placements as a MIP start; other keyword options go to
+    all-CPU placements as a MIP start; ``progress`` a callable given live
+    :class:`~placement_ilp.backends.highs.Progress` reports (HiGHS only); other keyword options go to
     :class:`formulations.latency.LatencyMILP`. Raises
     :class:`placement_ilp.solve.FormulationError` when the decoded split is
     infeasible, scores worse than the solver's objective, or (at proven
@@ -1340,6 +1342,8 @@ def solve_latency(
         options["log_to_console"] = True
     if log_file is not None:
         options["log_file"] = log_file
+    if progress is not None:
+        options["progress"] = progress
     started = None
     if warm_start and builder.incumbent is not None:
         start = builder.encode_subgraphs(builder.incumbent[1])

@@ -170,3 +170,15 @@ def test_compare_progress_bar_on_a_terminal(instance_file, monkeypatch):
     assert "\r[############------------] 1/2  50%" in text
     assert "\r[########################] 2/2 100%" in text
     assert text.endswith("\n") and text.count("\n") == 1
+
+
+def test_cli_progress_for_the_latency_milp(instance_file, capsys):
+    assert cli.main(["solve", instance_file, "--objective", "latency", "--progress"]) == 0
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert lines and all(line.startswith("milp ") for line in lines), err
+    assert "incumbent" in lines[-1] and "gap 0.00%" in lines[-1]
+    assert "status     optimal" in out
+    # --warm-start auto / none mean the default heuristic starts for latency, not a file
+    for spec in ("auto", "none"):
+        assert cli.main(["solve", instance_file, "--objective", "latency", "--warm-start", spec]) == 0
