@@ -9,11 +9,15 @@ docs/formulations.md, section 10, states each row and why it is valid:
 
 - ``class_capacity`` (pipeline): the class-c part of all stage loads is at most
   ``n_c`` times the target, because at most ``n_c`` stages take class c.
-- ``target_floor``: the target is at least the largest group's time on its cheapest
-  allowed class, and at least the cheapest possible total work over the devices.
 - ``stage_capacity`` (pipeline, with ``upper_bound`` U): the class-c part of stage
   s is at most ``U * w[s, c]``; this ties the class choice to the stage's load.
-- ``target_cap`` (with U): the target is at most U.
+- ``target_cap`` (pipeline, with U): the target is at most U.
+
+At none and convex the model is ``MaxLoad``'s (plus the ordering rows when asked):
+there ``target_cap`` and a floor on the target made HiGHS slower. The floor
+(target >= the largest group's cheapest time, and >= the cheapest total work over
+the devices) is left out everywhere: with ``class_capacity`` it led HiGHS 1.16 to a
+wrong optimum (docs/formulations.md section 10).
 - ``first_count`` / ``order_devices`` (none and convex, ``symmetry=True``):
   identical devices of a class open in the order of the first group they hold,
   groups taken largest work first.
@@ -74,14 +78,16 @@ class StrongMaxLoad(MaxLoad):
         m = super().build()
         m.name = f"maxload_strong_{self.contiguity}"
         self.col_class = self._column_classes(m)
-        self._target_floor(m)
-        if self.contiguity == "pipeline" and self.num_stages:
-            self._class_capacity(m)
+        if self.contiguity == "pipeline":
+            # At none and convex these rows slowed HiGHS down (docs/formulations.md
+            # section 10), so there the model is MaxLoad's, plus the optional ordering.
+            if self.num_stages:
+                self._class_capacity(m)
+                if self.upper_bound is not None:
+                    self._stage_capacity(m)
             if self.upper_bound is not None:
-                self._stage_capacity(m)
-        if self.upper_bound is not None:
-            self._target_cap(m)
-        if self.symmetry and self.contiguity != "pipeline":
+                self._target_cap(m)
+        elif self.symmetry:
             self._order_devices(m)
         return m
 
@@ -103,24 +109,6 @@ class StrongMaxLoad(MaxLoad):
         return [(self.model.blocks["TF"], cg.time_fw), (self.model.blocks["TB"], cg.time_bw)]
 
     # ----------------------------------------------------------------- rows
-    def _target_floor(self, m: Model) -> None:
-        """target >= max_g min_c t[g, c] and target >= sum_g min_c t[g, c] / D.
-
-        Both hold for every placement: the group with the largest cheapest time
-        lands on some device, and the devices' compute adds up to at least the
-        cheapest total work (communication only adds). D counts every device;
-        only classes with devices count as allowed.
-        """
-        D = int(self.counts.sum())
-        usable = self.groups.supported & (self.counts > 0)[None, :]
-        for target, time in self._targets():
-            cheapest = np.where(usable, time, np.inf).min(axis=1) if len(time) else np.zeros(0)
-            cheapest = cheapest[np.isfinite(cheapest)]
-            if not len(cheapest) or D == 0:
-                continue
-            floor = max(float(cheapest.max()), float(cheapest.sum()) / D)
-            m.add_rows(f"target_floor_{target.name}", [0], [target.start], [1.0], lower=floor, num_rows=1)
-
     def _class_parts(self, slots_only: bool):
         """For each load family and class c: the family's class-c entries (rows are slots)."""
         for terms in self.load_terms:

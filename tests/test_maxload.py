@@ -244,3 +244,18 @@ def test_warm_start_with_overlap_when_communication_dominates(level, objective):
     assert start is not None
     ev = evaluate(instance, placement, objective=objective, overlap=True)
     assert problem.model.objective_value(start) == pytest.approx(ev.objective_value)
+
+
+def test_cbc_reports_infeasible_when_its_bound_tightening_proves_it():
+    """Found by hypothesis: with preprocessing off, the bundled CBC proves this model
+    infeasible while tightening bounds and writes no answer; the backend must still
+    report "infeasible", as HiGHS does (node 1 needs 3 units, an accelerator has 2)."""
+    def node(i, memory, backward, colour):
+        return OpNode(id=i, times={"cpu": 1.0, "acc": 0.0}, supported=frozenset({"acc", "cpu"}),
+                      memory=memory, backward=backward, color_class=colour)
+
+    graph = OpGraph((node(0, 0.0, False, 0), node(1, 3.0, False, 1), node(2, 0.0, True, 0),
+                     node(3, 0.0, True, 1)), (OpEdge(0, 1, 0.0), OpEdge(3, 2, 0.0)))
+    instance = Instance(graph, paper_topology(2, 0, 2.0), "regression")
+    for backend in ("highs", "cbc"):
+        assert solve(instance, backend=backend, warm_start="none").status == "infeasible"

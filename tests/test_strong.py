@@ -157,3 +157,13 @@ def test_dp_start_on_an_infeasible_instance_is_none():
     assert find_start(instance, "dp") is None
     assert find_start(instance) is None
     assert solve(instance).status == "infeasible"
+
+
+def test_none_and_convex_build_the_plain_model_unless_ordering_is_asked():
+    instance = load_instance(DEFAULT)
+    for level in ("none", "convex"):
+        plain, _ = prepare(instance, "maxload", contiguity=level)
+        strong, _ = prepare(instance, "maxload-strong", contiguity=level)
+        ordered, _ = prepare(instance, "maxload-symmetric", contiguity=level)
+        assert (strong.model.num_rows, strong.model.num_cols) == (plain.model.num_rows, plain.model.num_cols)
+        assert ordered.model.num_rows > plain.model.num_rows

@@ -122,6 +122,7 @@ def solve_pulp(model: Model, solver=None, time_limit: float | None = None,
         for v, s in zip(variables, start.tolist()):
             if not math.isnan(s):
                 v.setInitialValue(s)
+    default_cbc = solver is None
     if solver is None:
         with warnings.catch_warnings():
             # PuLP 3.3 flags its bundled CBC for removal in 4.0; it is what we want here.
@@ -135,6 +136,9 @@ def solve_pulp(model: Model, solver=None, time_limit: float | None = None,
     try:
         prob.solve(solver)
     except pulp.PulpSolverError as exc:
+        if default_cbc and _infeasible_by_cbc_preprocessing(prob):
+            return SolveResult(Status.INFEASIBLE, None, None, None, None, time.perf_counter() - t0, name,
+                               "infeasible (CBC with preprocessing; without it CBC stopped with no answer)")
         return SolveResult(Status.NO_SOLUTION, None, None, None, None,
                            time.perf_counter() - t0, name, f"solver error: {exc}")
     seconds = time.perf_counter() - t0
@@ -156,3 +160,21 @@ def solve_pulp(model: Model, solver=None, time_limit: float | None = None,
     infeasible = sol == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible
     status = Status.INFEASIBLE if infeasible else Status.NO_SOLUTION
     return SolveResult(status, None, None, None, None, seconds, name, message)
+
+
+def _infeasible_by_cbc_preprocessing(prob) -> bool:
+    """True when CBC with its default preprocessing proves ``prob`` infeasible.
+
+    With preprocessing off, the bundled CBC finds some infeasible models infeasible
+    while tightening bounds and then writes no solution file (or crashes), which
+    PuLP reports as an error. Only the "infeasible" verdict of this second run is
+    used: with preprocessing on, CBC has reported wrong optima (see solve_pulp).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        retry = pulp.PULP_CBC_CMD(msg=False)
+    try:
+        prob.solve(retry)
+    except pulp.PulpSolverError:
+        return False
+    return prob.sol_status == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible
