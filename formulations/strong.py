@@ -56,18 +56,9 @@ class StrongMaxLoad(MaxLoad):
         model = b.build()
     """
 
-    def __init__(
-        self,
-        instance,
-        contiguity: str = "pipeline",
-        cpu_contiguity: bool = True,
-        objective: str = "sum",
-        overlap: bool = False,
-        upper_bound: float | None = None,
-        symmetry: bool = False,
-    ) -> None:
-        super().__init__(instance, contiguity=contiguity, cpu_contiguity=cpu_contiguity, objective=objective,
-                         overlap=overlap)
+    def __init__(self, instance, contiguity: str = "pipeline", *, upper_bound: float | None = None,
+                 symmetry: bool = False, **options) -> None:
+        super().__init__(instance, contiguity, **options)  # options: cpu_contiguity, objective, overlap
         if upper_bound is not None and not (np.isfinite(upper_bound) and upper_bound >= 0):
             raise InputError(f"upper_bound must be a finite number >= 0, got {upper_bound!r}")
         self.upper_bound = None if upper_bound is None else float(upper_bound)
@@ -77,11 +68,11 @@ class StrongMaxLoad(MaxLoad):
     def build(self) -> Model:
         m = super().build()
         m.name = f"maxload_strong_{self.contiguity}"
-        self.col_class = self._column_classes(m)
         if self.contiguity == "pipeline":
             # At none and convex these rows slowed HiGHS down (docs/formulations.md
             # section 10), so there the model is MaxLoad's, plus the optional ordering.
             if self.num_stages:
+                self.col_class = self._column_classes(m)
                 self._class_capacity(m)
                 if self.upper_bound is not None:
                     self._stage_capacity(m)
@@ -100,13 +91,6 @@ class StrongMaxLoad(MaxLoad):
         if len(self.comm_pairs):
             col_class[self.comm.cols] = self.comm_pairs[:, 1][None, :]
         return col_class
-
-    def _targets(self) -> list:
-        """The target blocks (T, or TF and TB) with the time table each bounds."""
-        cg = self.groups
-        if self.objective == "sum":
-            return [(self.model.blocks["T"], cg.time_fw + cg.time_bw)]
-        return [(self.model.blocks["TF"], cg.time_fw), (self.model.blocks["TB"], cg.time_bw)]
 
     # ----------------------------------------------------------------- rows
     def _class_parts(self, slots_only: bool):
@@ -141,7 +125,7 @@ class StrongMaxLoad(MaxLoad):
     def _target_cap(self, m: Model) -> None:
         """target <= U; under different-maxima TF + TB <= U."""
         U = self.upper_bound * (1 + 1e-9) + 1e-12
-        cols = [target.start for target, _ in self._targets()]
+        cols = sorted({terms.target.start for terms in self.load_terms})
         m.add_rows("target_cap", np.zeros(len(cols), dtype=np.int64), cols, np.ones(len(cols)), upper=U,
                    num_rows=1)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, refuse_overwrite
 from .io import load_instance
 from .solve import find_start, prepare
 
@@ -101,9 +101,7 @@ def run(args) -> str:
     files = [Path(p) for p in args.instances] if args.instances else paper_throughput_files()
     if not files:
         raise InputError("no instances given and ../shared/instances/tarnawski2020 is absent")
-    for target in (args.csv, args.markdown):
-        if target and Path(target).exists() and not args.force:
-            raise InputError(f"{target} exists; refusing to overwrite it (use --force)")
+    refuse_overwrite(args.csv, args.markdown, force=args.force)
     from formulations import get_builder
 
     formulations = [f for f in args.formulations.split(",") if f]

@@ -12,7 +12,7 @@ import sys
 from typing import Sequence
 
 from . import io
-from .errors import InputError
+from .errors import InputError, refuse_overwrite
 from .structure import forward_graph, width
 
 EXIT_OK, EXIT_NO_PLACEMENT, EXIT_BAD_INPUT = 0, 1, 2
@@ -128,12 +128,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
             training=args.training,
         )
     else:
-        from pathlib import Path
-
         from .importers import load_cost_topology
 
-        if Path(args.output).exists() and not args.force:
-            raise InputError(f"{args.output} exists; refusing to overwrite it (use --force)")
+        refuse_overwrite(args.output, force=args.force)
         options = dict(
             topology=load_cost_topology(args.topology) if args.topology else None,
             accelerators=args.accelerators, cpus=args.cpus, training=args.training,
@@ -153,12 +150,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 # -- import -------------------------------------------------------------------
 def cmd_import(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from .importers import import_model, load_cost_topology
 
-    if Path(args.output).exists() and not args.force:
-        raise InputError(f"{args.output} exists; refusing to overwrite it (use --force)")
+    refuse_overwrite(args.output, force=args.force)
     dims = {}
     for item in args.dim:
         key, sep, value = item.partition("=")
@@ -187,15 +181,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 # -- solve --------------------------------------------------------------------
 def cmd_solve(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from .solve import prepare, with_start
 
     instance = _load(args.instance, strict=False)
     contiguity = args.contiguity or ("none" if args.non_contiguous else "pipeline")
-    for target in (args.output, args.export):
-        if target and Path(target).exists() and not args.force:
-            raise InputError(f"{target} exists; refusing to overwrite it (use --force)")
+    refuse_overwrite(args.output, args.export, force=args.force)
     if args.objective == "latency":
         return _solve_latency(instance, args)
     if args.method != "milp":

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .errors import InputError
+from .errors import InputError, refuse_overwrite
 from .solve import METHODS
 
 #: MILP variants of the table and the contiguity each one solves.
@@ -429,8 +429,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     ``--force``. Example: ``main(["compare", "instances/default.json", "--methods", "dp"])``.
     """
     methods = parse_methods(args.methods)
-    if args.csv and Path(args.csv).exists() and not args.force:
-        raise InputError(f"{args.csv} exists; refusing to overwrite it (use --force)")
+    refuse_overwrite(args.csv, force=args.force)
     table = compare(
         args.instances,
         methods,

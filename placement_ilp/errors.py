@@ -7,6 +7,22 @@ The command-line interface turns it into one line ``error: ...`` and exit code 2
 
 from __future__ import annotations
 
+import os
+
 
 class InputError(ValueError):
     """Invalid instance, placement, option or file; the message names the culprit."""
+
+
+def refuse_overwrite(*paths: str | os.PathLike | None, force: bool = False) -> None:
+    """Raise :class:`InputError` for the first of ``paths`` (None entries skipped)
+    that exists, unless ``force``: nothing the user has is overwritten without asking.
+    O(len(paths)) file-system checks.
+
+    Example: ``refuse_overwrite(args.output, args.csv, force=args.force)``.
+    """
+    if force:
+        return
+    for path in paths:
+        if path is not None and os.path.exists(path):
+            raise InputError(f"{os.fspath(path)} exists; refusing to overwrite it (use --force)")

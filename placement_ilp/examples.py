@@ -66,7 +66,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .errors import InputError
+from .errors import InputError, refuse_overwrite
 from .graph import OpEdge, OpGraph, OpNode
 from .instance import Instance
 from .topology import DeviceClass, Topology
@@ -382,9 +382,7 @@ def write_examples(directory: str | Path, force: bool = False) -> list[Path]:
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} is a file, not a directory")
     paths = [out / f"{name}.json" for name in EXAMPLES]
-    existing = [p for p in paths if p.exists()]
-    if existing and not force:
-        raise InputError(f"{existing[0]} exists; refusing to overwrite it (use --force)")
+    refuse_overwrite(*paths, force=force)
     out.mkdir(parents=True, exist_ok=True)
     for path, make in zip(paths, EXAMPLES.values()):
         save_instance(make(), path, fmt="native", overwrite=True)

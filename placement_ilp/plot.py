@@ -30,7 +30,7 @@ from typing import Any, Hashable
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, refuse_overwrite
 from .graph import NodeId
 from .instance import Instance
 from .placement import Placement
@@ -578,8 +578,7 @@ def check_output(path: str | os.PathLike, overwrite: bool = False) -> Path:
     p = Path(path)
     if p.suffix.lower() not in SUFFIXES:
         raise InputError(f"{p}: plots are written as {' or '.join(SUFFIXES)} (got {p.suffix or 'no suffix'!r})")
-    if p.exists() and not overwrite:
-        raise InputError(f"{p} exists; refusing to overwrite it (use --force)")
+    refuse_overwrite(p, force=overwrite)
     return p
 
 

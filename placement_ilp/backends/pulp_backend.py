@@ -124,13 +124,8 @@ def solve_pulp(model: Model, solver=None, time_limit: float | None = None,
                 v.setInitialValue(s)
     default_cbc = solver is None
     if solver is None:
-        with warnings.catch_warnings():
-            # PuLP 3.3 flags its bundled CBC for removal in 4.0; it is what we want here.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            solver = pulp.PULP_CBC_CMD(
-                msg=bool(log_to_console), timeLimit=time_limit, gapRel=mip_rel_gap,
-                threads=threads, warmStart=mip_start is not None,
-                options=["preprocess off"])
+        solver = _bundled_cbc(msg=bool(log_to_console), timeLimit=time_limit, gapRel=mip_rel_gap,
+                              threads=threads, warmStart=mip_start is not None, options=["preprocess off"])
     name = f"pulp:{type(solver).__name__}"
     t0 = time.perf_counter()
     try:
@@ -170,11 +165,16 @@ def _infeasible_by_cbc_preprocessing(prob) -> bool:
     PuLP reports as an error. Only the "infeasible" verdict of this second run is
     used: with preprocessing on, CBC has reported wrong optima (see solve_pulp).
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        retry = pulp.PULP_CBC_CMD(msg=False)
     try:
-        prob.solve(retry)
+        prob.solve(_bundled_cbc(msg=False))
     except pulp.PulpSolverError:
         return False
     return prob.sol_status == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible
+
+
+def _bundled_cbc(**options):
+    """PuLP's bundled CBC with ``options``. PuLP 3.3 flags it for removal in 4.0
+    (a DeprecationWarning); it is what this backend wants, so the warning is muted."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pulp.PULP_CBC_CMD(**options)
