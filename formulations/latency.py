@@ -108,7 +108,8 @@ class LatencyMILP(Builder):
     ("index" (default, also True), "start" or "none"/False); ``path_cuts`` (head
     and tail rows with the path bounds A, D; default True, else only the nodes'
     own times); ``upper_bound`` (the latency of some feasible solution, used if
-    smaller than the heuristics').
+    smaller than the heuristics'); ``starts`` (placements, or (name, placement)
+    pairs, that compete with the heuristics for the MIP start).
 
     Attributes after construction: ``upper_bound`` (UB), ``lower_bound`` (largest
     of the head/tail and path bounds), ``path_bound``, ``incumbent`` ((heuristic
@@ -267,10 +268,11 @@ class LatencyMILP(Builder):
                 continue
             if rep.feasible:
                 cands.append((rep.latency, name, rep.assignment()))
-        for placement in self._given_starts:  # the caller's placements (for example the DP's split)
+        for start in self._given_starts:  # the caller's placements (for example the DP's split)
+            name, placement = start if isinstance(start, tuple) else ("given", start)
             rep = evaluate_latency(inst, placement, max_subgraphs=self.q)
             if rep.feasible:
-                cands.append((rep.latency, "given", rep.assignment()))
+                cands.append((rep.latency, name, rep.assignment()))
         cands.sort(key=lambda c: c[0])
         self.incumbent = (cands[0][1], cands[0][2]) if cands else None
         self.incumbent_latency = cands[0][0] if cands else None

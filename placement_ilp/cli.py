@@ -319,28 +319,32 @@ def _solve_latency(instance, args: argparse.Namespace) -> int:
     if args.method not in LATENCY_METHODS:
         raise InputError(f"--objective latency takes --method {', '.join(LATENCY_METHODS)}, not {args.method!r}")
     if args.method == "milp":
-        starts = ()
-        if args.warm_start not in (None, "auto", "none"):  # a file or a method's placement joins the heuristic starts
-            if args.warm_start in LATENCY_METHODS[1:]:
-                starts = (_latency_baseline(instance, args.warm_start),)
+        starts, mode = (), args.warm_start or "auto"
+        if mode not in ("auto", "none"):  # a file or a method's placement joins the heuristic starts
+            if mode in LATENCY_METHODS[1:]:
+                given = _latency_baseline(instance, mode)
+                starts = () if given is None else ((mode, given),)
             else:
-                starts = (io.load_placement(args.warm_start, instance, unlimited_cpus=True),)
+                starts = (("given", io.load_placement(mode, instance, unlimited_cpus=True)),)
+            mode = "heuristics"
         live = _live_progress(args)
         try:
             found = solve_latency(
                 instance, max_subgraphs=q, time_limit=args.time_limit, gap=args.gap, threads=args.threads,
                 backend=args.backend, log=args.log, log_file=args.log_file, starts=starts, progress=live,
+                warm_start=mode,
             )
         finally:
             if live is not None:
                 live.close()
         placement, report = found.placement, found.report
         status, bound, gap = found.status, found.bound, found.gap
+        start_name = found.warm_start
         build_s, solve_s = found.build_seconds, found.solve_seconds
     else:
         import time as _time
 
-        start = _time.perf_counter()
+        start, start_name = _time.perf_counter(), None
         placement = _latency_baseline(instance, args.method)
         report = None if placement is None else evaluate_latency(instance, placement, max_subgraphs=q)
         solve_s, build_s, bound, gap = _time.perf_counter() - start, 0.0, None, None
@@ -371,6 +375,8 @@ def _solve_latency(instance, args: argparse.Namespace) -> int:
         print(f"method     {args.method} (objective latency, {q} subgraph(s) per accelerator)")
         print(f"status     {status}")
         print(f"latency    {_num(value)} (evaluator)   bound {_num(bound)}   gap {_num(gap)}")
+        if start_name is not None:
+            print(f"start      {start_name}'s placement")
         print(f"time       build {build_s:.3f} s, solve {solve_s:.3f} s")
         if report is not None:
             print()
@@ -635,7 +641,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--warm-start",
         metavar="PLACEMENT",
         help="MILP: start HiGHS from a placement file, from a method's placement (dp, pipedream, local-search, "
-        "partition, one-accelerator), 'auto' (default: the DP's when it applies, else PipeDream's) or 'none'",
+        "partition, one-accelerator), 'auto' (default: the DP's when it applies, else PipeDream's) or 'none'. "
+        "With --objective latency: 'auto' (default) starts from the best, scored for latency, of the "
+        "interval, greedy and all-CPU heuristics and the DP split (when the DP finishes in 30 s); "
+        "dp, greedy, all-cpu or a file add that placement to the heuristics; 'none' gives no start",
     )
     p.add_argument("--log", action="store_true", help="show the solver's log")
     p.add_argument("--log-file", metavar="FILE", help="write the HiGHS log to FILE")

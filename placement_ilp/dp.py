@@ -67,6 +67,10 @@ class DPTooLarge(InputError):
     """The ideals would not fit in the memory budget."""
 
 
+class DPTimeLimit(InputError):
+    """The DP did not finish within its time limit."""
+
+
 @dataclass(frozen=True)
 class DPGraph:
     """The instance as the DP sees it: ``N`` DP nodes (sets of groups) in a
@@ -639,7 +643,8 @@ def _block_values(
 
 
 def solve_dp(
-    dpg: DPGraph, ideals: Ideals, overlap: bool = False, upper_bound: float | None = None
+    dpg: DPGraph, ideals: Ideals, overlap: bool = False, upper_bound: float | None = None,
+    time_limit: float | None = None,
 ) -> DPResult:
     """Run the DP; returns the optimum and the stages of an optimal placement.
 
@@ -661,8 +666,12 @@ def solve_dp(
     its own work on the devices used (within UB); elsewhere its entry stays inf.
     Only values are kept; the stages of the optimum are found again afterwards by
     re-evaluating the ideals on its path (``_trace_back``).
+
+    ``time_limit`` (seconds, None: none) is checked between levels; past it the DP
+    stops with :class:`DPTimeLimit`.
     """
     start = time.perf_counter()
+    deadline = None if time_limit is None else start + time_limit
     topo = dpg.groups.instance.topology
     classes = topo.classes
     counts = [c.count for c in classes]
@@ -696,6 +705,8 @@ def solve_dp(
     pruning = [[0, 0] for _ in classes]  # per class: pairs looked at by _worth_exact_comm, pairs it kept
     pairs = 0
     for s in range(1, dpg.num_nodes + 1):
+        if deadline is not None and time.perf_counter() > deadline:
+            raise DPTimeLimit(f"the DP did not finish within its time limit of {time_limit:g} s")
         ids = by_level[level_start[s] : level_start[s + 1]]
         # layers at which each ideal can still be completed by the devices left
         if np.isfinite(limit):  # the work left fits on the devices left, and the ideal on the devices used

@@ -65,7 +65,10 @@ __all__ = [
     "greedy_blocks",
     "interval_latency",
     "solve_latency",
+    "dp_split",
     "LATENCY_VIOLATION_KINDS",
+    "LATENCY_WARM_STARTS",
+    "AUTO_START_DP_SECONDS",
 ]
 
 #: kinds of :class:`~placement_ilp.evaluate.Violation` a latency report may hold.
@@ -73,6 +76,12 @@ LATENCY_VIOLATION_KINDS: tuple[str, ...] = ("memory", "support", "colocation", "
 
 #: how many branches the exact fewest-subgraphs search may explore (see evaluate_latency).
 SEARCH_BUDGET = 5000
+
+#: what ``solve_latency(warm_start=...)`` accepts.
+LATENCY_WARM_STARTS: tuple[str, ...] = ("auto", "heuristics", "none")
+
+#: seconds the max-load DP may take when it only provides the latency MILP's start.
+AUTO_START_DP_SECONDS = 30.0
 
 
 def _json_number(x: float | None) -> float | None:
@@ -1008,6 +1017,29 @@ def all_on_cpus(instance: Instance) -> Placement:
     return Placement({v: out[v] for v in instance.graph.ids})
 
 
+def dp_split(instance: Instance, *, time_limit: float | None = None,
+             memory_budget: int | None = None) -> Placement | None:
+    """The paper's "DP split" latency baseline: the placement of the max-load ideal
+    DP (pipeline contiguity) on this instance, to be scored for latency.
+
+    Returns None, instead of raising, when the DP does not apply to the instance,
+    needs more ideals than ``memory_budget`` (bytes; default: the budget of the
+    automatic max-load warm start) allows, finds no feasible placement, or runs past
+    ``time_limit`` seconds. Cost: the DP's, O(ideal pairs * device-count vectors).
+
+    Example: ``p = dp_split(inst, time_limit=30)``; then
+    ``evaluate_latency(inst, p).latency`` unless ``p is None``.
+    """
+    from .solve import AUTO_START_DP_BUDGET, solve_dp_method
+
+    budget = AUTO_START_DP_BUDGET if memory_budget is None else memory_budget
+    try:
+        found = solve_dp_method(instance, memory_budget=budget, time_limit=time_limit)
+    except InputError:
+        return None
+    return found.placement
+
+
 def greedy_blocks(instance: Instance) -> list[list[NodeId]]:
     """The greedy's inseparable blocks in its topological order.
 
@@ -1246,8 +1278,10 @@ class LatencyResult:
         to ``latency`` up to tolerance). placement, subgraphs: the decoded placement
         and split (node -> (device, subgraph index), CPU nodes (device, None));
         report: :func:`evaluate_latency_with_subgraphs` of that split.
-        warm_start: the name of the heuristic given as a MIP start (None: none).
+        warm_start: the name of the placement given as the MIP start ("interval",
+        "greedy", "all-cpu", "dp", "given"; None: none).
         upper_bound: the latency bound the model was built with.
+        start_seconds: time spent on the DP split for the start (before building).
 
     A plain record (O(1); ``to_dict`` O(V)). Example:
     ``r = solve_latency(inst, time_limit=60); r.status, r.latency, r.gap``.
@@ -1267,6 +1301,7 @@ class LatencyResult:
     warm_start: str | None
     upper_bound: float | None
     message: str = ""
+    start_seconds: float = 0.0
 
     @property
     def has_placement(self) -> bool:
@@ -1286,6 +1321,7 @@ class LatencyResult:
             "max_subgraphs": self.max_subgraphs,
             "solver_objective": self.solver_objective,
             "warm_start": self.warm_start,
+            "start_seconds": round(self.start_seconds, 6),
             "upper_bound": self.upper_bound,
             "placement": None
             if self.placement is None
@@ -1304,7 +1340,7 @@ def solve_latency(
     gap: float = 1e-6,
     threads: int | None = None,
     backend: str = "highs",
-    warm_start: bool = True,
+    warm_start: bool | str = "auto",
     log: bool = False,
     log_file: str | None = None,
     progress: Any = None,
@@ -1313,8 +1349,12 @@ def solve_latency(
     """Minimise the latency of ``instance`` with the "latency" MILP and check the
     answer with :func:`evaluate_latency_with_subgraphs`.
 
-    ``max_subgraphs`` is q; ``warm_start`` gives the better of the greedy and
-    all-CPU placements as a MIP start; ``progress`` a callable given live
+    ``max_subgraphs`` is q. ``warm_start`` picks the MIP start: "auto" (default,
+    also True) the best, scored for latency, of the interval, greedy and all-CPU
+    heuristics, the placements in ``starts``, and the max-load DP's split when
+    the DP finishes within ``AUTO_START_DP_SECONDS`` and its automatic memory
+    budget; "heuristics" the same without the DP; "none" (also False) no start.
+    The MILP's answer is then never worse than its start. ``progress`` a callable given live
     :class:`~placement_ilp.backends.highs.Progress` reports (HiGHS only); other keyword options go to
     :class:`formulations.latency.LatencyMILP`. Raises
     :class:`placement_ilp.solve.FormulationError` when the decoded split is
@@ -1333,6 +1373,17 @@ def solve_latency(
         raise InputError(f"gap must be >= 0, got {gap}")
     if time_limit is not None and time_limit <= 0:
         raise InputError(f"time limit must be positive, got {time_limit}")
+    mode = {True: "auto", False: "none", None: "none"}.get(warm_start, warm_start)
+    if mode not in LATENCY_WARM_STARTS:
+        raise InputError(f"warm_start must be one of {', '.join(LATENCY_WARM_STARTS)}, got {warm_start!r}")
+    dp_seconds = 0.0
+    if mode == "auto":
+        _check_inference(instance)
+        t_dp = time.perf_counter()
+        split = dp_split(instance, time_limit=AUTO_START_DP_SECONDS)
+        dp_seconds = time.perf_counter() - t_dp
+        if split is not None:
+            builder_options["starts"] = (*builder_options.get("starts", ()), ("dp", split))
     t0 = time.perf_counter()
     builder = LatencyMILP(instance, max_subgraphs=max_subgraphs, **builder_options)
     model = builder.build()
@@ -1345,7 +1396,7 @@ def solve_latency(
     if progress is not None:
         options["progress"] = progress
     started = None
-    if warm_start and builder.incumbent is not None:
+    if mode != "none" and builder.incumbent is not None:
         start = builder.encode_subgraphs(builder.incumbent[1])
         if start is not None:
             options["mip_start"] = start
@@ -1386,4 +1437,5 @@ def solve_latency(
         warm_start=started,
         upper_bound=builder.upper_bound,
         message=raw.message,
+        start_seconds=dp_seconds or 0.0,
     )

@@ -318,7 +318,7 @@ def solve(
     if method == "dp":
         return solve_dp_method(
             instance, contiguity=contiguity, cpu_contiguity=cpu_contiguity, objective=objective,
-            overlap=overlap, memory_budget=memory_budget,
+            overlap=overlap, memory_budget=memory_budget, time_limit=time_limit,
         )
     if method != "milp":
         return run_baseline(instance, method, objective=objective, overlap=overlap,
@@ -390,10 +390,13 @@ def solve_dp_method(
     objective: str = "sum",
     overlap: bool = False,
     memory_budget: int | None = None,
+    time_limit: float | None = None,
 ) -> Result:
     """The ideal DP as a method: same Result as the MILP (bound = optimum, gap 0).
     Raises DPNotApplicable (an InputError) for variants it does not solve and
-    DPTooLarge when the ideals exceed the memory budget."""
+    DPTooLarge when the ideals exceed the memory budget. Past ``time_limit``
+    seconds (None: no limit) it returns status "no_solution" and says so in
+    ``message``."""
     from . import dp
 
     dp.check_applicable(instance, contiguity, cpu_contiguity, objective)
@@ -402,7 +405,11 @@ def solve_dp_method(
     budget = dp.DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
     ideals = dp.enumerate_ideals(graph, dp.max_ideals_for(graph, budget))
     build_seconds = time.perf_counter() - start
-    found = dp.solve_dp(graph, ideals, overlap=overlap)
+    try:
+        found = dp.solve_dp(graph, ideals, overlap=overlap, time_limit=time_limit)
+    except dp.DPTimeLimit as exc:
+        return Result("no_solution", None, None, None, build_seconds, time.perf_counter() - start - build_seconds,
+                      "dp", None, None, None, None, str(exc), {"dp_nodes": graph.num_nodes, "ideals": ideals.size})
     stats = {"dp_nodes": graph.num_nodes, "ideals": ideals.size, "pairs": found.pairs,
              "upper_bound": found.upper_bound}
     details = f"{ideals.size} ideals, {found.pairs} pairs examined, upper bound {found.upper_bound:.6g}"

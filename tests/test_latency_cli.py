@@ -52,3 +52,54 @@ def test_latency_milp_starts_from_the_dp_split(capsys):
     argv = ["solve", path, "--objective", "latency", "--warm-start", "dp", "--time-limit", "5", "--json"]
     assert main(argv) == 0
     assert json.loads(capsys.readouterr().out)["objective"] <= dp_value + 1e-6
+
+
+@pytest.mark.parametrize("q", [1, 2])
+def test_latency_milp_by_default_is_no_worse_than_the_dp_split_or_greedy(q, capsys):
+    # bert_l-3 with q = 2: from the heuristics alone the MILP stopped at 414.43 after
+    # 60 s, above the DP split's 412.89; the default start now includes the DP split
+    path = str(paper_path("latency/OperatorGraphs/bert_l-3_inference.json"))
+    base = ["solve", path, "--objective", "latency", "--subgraphs-per-accelerator", str(q), "--json"]
+    values = {}
+    for method in ("dp", "greedy"):
+        assert main(base + ["--method", method]) == 0
+        values[method] = json.loads(capsys.readouterr().out)["objective"]
+    assert main(base + ["--time-limit", "3", "--threads", "1"]) == 0
+    milp = json.loads(capsys.readouterr().out)["objective"]
+    assert milp <= min(values.values()) + 1e-6
+
+
+def test_latency_warm_start_modes(capsys):
+    from placement_ilp.io import load_instance
+    from placement_ilp.latency import LATENCY_WARM_STARTS, solve_latency
+
+    inst = load_instance(paper_path("latency/OperatorGraphs/bert_l-3_inference.json"))
+    auto = solve_latency(inst, time_limit=2, threads=1)
+    assert auto.warm_start == "dp" and auto.start_seconds > 0  # the DP split is the best start here
+    heuristics = solve_latency(inst, time_limit=2, threads=1, warm_start="heuristics")
+    assert heuristics.warm_start in ("interval", "greedy", "all-cpu") and heuristics.start_seconds == 0
+    assert solve_latency(inst, time_limit=2, threads=1, warm_start="none").warm_start is None
+    assert solve_latency(inst, time_limit=2, threads=1, warm_start=False).warm_start is None
+    assert set(LATENCY_WARM_STARTS) == {"auto", "heuristics", "none"}
+    with pytest.raises(Exception, match="warm_start must be one of"):
+        solve_latency(inst, warm_start="sometimes")
+    # and on the command line
+    path = str(paper_path("latency/OperatorGraphs/bert_l-3_inference.json"))
+    # without a start, 2 s may end without a solution (exit 1); either way no start is named
+    assert main(["solve", path, "--objective", "latency", "--warm-start", "none", "--time-limit", "2",
+                 "--no-progress"]) in (0, 1)
+    assert "start " not in capsys.readouterr().out
+    assert main(["solve", path, "--objective", "latency", "--time-limit", "2", "--no-progress"]) == 0
+    assert "start      dp's placement" in capsys.readouterr().out
+
+
+def test_dp_split_and_dp_method_stop_at_their_time_limit():
+    from placement_ilp.io import load_instance
+    from placement_ilp.latency import dp_split
+    from placement_ilp.solve import solve
+
+    inst = load_instance(paper_path("throughput/LayerGraphs/inceptionv3_inference.json"))
+    stopped = solve(inst, method="dp", time_limit=0.01)
+    assert stopped.status == "no_solution" and stopped.placement is None
+    assert "time limit" in stopped.message
+    assert dp_split(inst, time_limit=0.01) is None
