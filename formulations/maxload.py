@@ -13,6 +13,12 @@ names as the code.
   ``cpu_contiguity=False``) keep fixed slots, and their groups take a position
   between two stages (``q``) so that paths through them still order the stages.
 
+Links between pairs of classes or devices (``Topology.links``): each communication
+column is charged at the cheapest rate its item can have on that slot, and
+``excess`` columns add the rest, exactly for integer placements (``_link_excess``).
+Device-pair links need ``none`` or ``convex``: pipeline stages know their class, not
+which device they are.
+
 Options: ``cpu_contiguity`` (contiguity constrains CPUs too; default True),
 ``objective`` ("sum": a device's forward plus backward load; "different-maxima":
 max forward load + max backward load), ``overlap`` (a device's load is the larger
@@ -54,7 +60,9 @@ OBJECTIVES = ("sum", "different-maxima")
 @register("maxload")
 class MaxLoad(Builder):
     """Max-load MILP; see the module docstring. Build: O(G*S*C + J*S*C + A*S) rows
-    for G groups, S slots, C classes, J (item, successor group) pairs and A forward arcs.
+    for G groups, S slots, C classes, J (item, successor group) pairs and A forward arcs;
+    links add at most 2*J*P*Q excess rows (P pairs, Q distinct link rates of a pair).
+    InputError at pipeline when a device-pair link changes a cost.
 
     Example::
 
@@ -82,6 +90,11 @@ class MaxLoad(Builder):
         self.cpu_contiguity = bool(cpu_contiguity)
         self.objective = objective
         self.overlap = bool(overlap)
+        if contiguity == "pipeline" and instance.device_links_change_costs:
+            raise InputError(
+                "device-pair links need contiguity none or convex; use class-pair links (one class per server) "
+                "for pipeline and the DP"
+            )
         self.groups = contract(instance)
         classes = instance.topology.classes
         self.checked = np.array([self.cpu_contiguity or c.kind != "cpu" for c in classes], dtype=bool)
@@ -173,6 +186,12 @@ class MaxLoad(Builder):
         self.comm_pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
         K, P = len(cg.comm_node), len(pairs)
         self.comm = m.add_variables("comm", (K, P), ub=1.0)
+        # what comm[k, p] costs in the load rows: the class's own rate, or with links the
+        # cheapest rate item k can be charged at on pair p (the rest is in ``excess``)
+        self.comm_coef = cg.comm_cost[:, self.comm_pairs[:, 1]]
+        self.excess = None
+        self.class_of = None
+        self.excess_rows: list[tuple[range, np.ndarray]] = []
         J = len(cg.succ_item)
         if not (J and P):
             return
@@ -191,6 +210,158 @@ class MaxLoad(Builder):
             )
             coefs = np.concatenate([np.ones((keep.sum(), 1)), -np.ones((keep.sum(), 1)), np.ones((keep.sum(), C))], 1)
             m.add_constraints(name, cols, coefs, ">=", 0.0)
+        if self.instance.topology.links:
+            self._link_excess(m)
+
+    def _link_excess(self, m: Model) -> None:
+        """Pairwise links: ``excess[k, p]`` >= what item k costs on pair p = (s, c)
+        beyond ``comm_coef[k, p]``, the cheapest rate it can be charged at there.
+
+        A *partner option* o is where the other end of a transfer may be: at none and
+        convex another device (slot s2 != s, with its class), at pipeline a class c2
+        (stages know only their class; "the other group is on class c2 but not on
+        slot s" is ``cls[g, c2] - X[g, s, c2]``, with ``cls[g, c2] = sum_s X[g, s, c2]``,
+        block ``class_of``). For each distinct positive v = cost(k, p, o) -
+        comm_coef[k, p] (one per link that gives it) and successor group h of k:
+
+            out: excess[k, p] >= v * (X[g_k, s, c] + sum_{o: cost(o) >= cost} [h at o] - 1)
+            in:  excess[k, p] >= v * (X[h, s, c] + sum_{o: cost(o) >= cost} [g_k at o] - 1)
+
+        The partner sum is written through its complement (``1 - sum_c2 X[., s, c2] -
+        sum over the cheaper options``, by ``assign``) when that has fewer terms. For
+        an integer placement the largest right-hand side is the extra cost of the
+        slowest link the output takes (out) or of the link from the sender (in), and
+        at most 0 when the item is not charged on p (docs/formulations.md section 2).
+        """
+        cg = self.groups
+        inst = self.instance
+        topo = inst.topology
+        names = topo.class_names
+        G, T, C = self.X.shape
+        K, P = len(cg.comm_node), len(self.comm_pairs)
+        by_class = self.contiguity == "pipeline"
+        if by_class:  # options: classes; cls[g, c2] = sum_s X[g, s, c2]
+            opt_c = np.flatnonzero((self.X >= 0).any(axis=(0, 1)))
+            O = len(opt_c)
+            self.class_of = m.add_variables("class_of", (G, O), ub=1.0)
+            self.class_of_classes = opt_c
+            member = self.X[:, :, opt_c].transpose(0, 2, 1).reshape(G * O, T)  # (g, c2) -> slots
+            m.add_constraints("class_of_sum", np.concatenate([self.class_of.cols.reshape(-1, 1), member], 1),
+                              [[1.0] + [-1.0] * T], "==", 0.0)
+            opt_col = self.class_of.cols  # (G, O): the first term of "other at option o"
+            reach = np.zeros((G, O), dtype=bool)
+            reach[:] = (self.X[:, :, opt_c] >= 0).any(axis=1)
+        else:  # options: (slot, class) of the other devices
+            opt_s, opt_c = np.nonzero((self.X >= 0).any(axis=0))
+            O = len(opt_s)
+            opt_col = self.X[:, opt_s, opt_c]  # (G, O)
+            reach = opt_col >= 0
+        # the options item k can meet a partner on: where its group or a successor group may sit
+        item_can = reach[cg.comm_group].copy()
+        np.logical_or.at(item_can, cg.succ_item, reach[cg.succ_group])
+        links: list = []  # the distinct links met (None: the class's own rate)
+        vectors: dict[tuple[int, int], np.ndarray] = {}
+
+        def cost_of(key: int, c: int) -> np.ndarray:  # per item, what class c pays over links[key]
+            if (key, c) not in vectors:
+                vectors[key, c] = inst.link_costs(links[key], names[c])[cg.comm_node]
+            return vectors[key, c]
+
+        ub = np.zeros((K, P))
+        parts: dict[str, list] = {"out": [], "in": []}  # per family: (item, pair, cols, coefs, rhs) chunks
+        for p, (s, c) in enumerate(self.comm_pairs.tolist()):
+            if by_class:  # a partner of the same class needs a second device of it
+                valid = (opt_c != c) | (self.counts[opt_c] >= 2)
+            else:
+                valid = opt_s != s
+            keys = np.full(O, -1)
+            for o in np.flatnonzero(valid):
+                if by_class:
+                    link = topo.class_link(names[c], names[int(opt_c[o])])
+                else:
+                    link = topo.link_between(self.fixed_devices[s], self.fixed_devices[int(opt_s[o])])
+                if link not in links:
+                    links.append(link)
+                keys[o] = links.index(link)
+            distinct = sorted(set(keys[valid].tolist()))
+            if not distinct:
+                continue
+            cost = np.stack([cost_of(q, c) for q in distinct], axis=1)  # (K, Q)
+            column = np.searchsorted(distinct, np.where(valid, keys, distinct[0]))  # option -> its key's column
+            can = np.stack([(item_can & (keys == q)[None, :]).any(axis=1) for q in distinct], axis=1)
+            least = np.where(can, cost, np.inf).min(axis=1)
+            least = np.where(np.isfinite(least), least, cg.comm_cost[:, c])  # no partner: never charged
+            self.comm_coef[:, p] = least
+            for qi in range(len(distinct)):
+                v = cost[:, qi] - least
+                repeat = (can[:, :qi] & (cost[:, :qi] == cost[:, qi : qi + 1])).any(axis=1)
+                active = can[:, qi] & (v > 0) & ~repeat
+                if not active.any():
+                    continue
+                ub[:, p] = np.maximum(ub[:, p], np.where(active, v, 0.0))
+                js = np.flatnonzero(active[cg.succ_item])
+                k, h = cg.succ_item[js], cg.succ_group[js]
+                vk = v[k][:, None]
+                # per row: the options at least as costly as this link, and the cheaper ones
+                costly = valid[None, :] & (cost[k][:, column] >= cost[k, qi][:, None])
+                cheap = valid[None, :] & ~costly
+                for family, own, other in (("out", cg.comm_group[k], h), ("in", h, cg.comm_group[k])):
+                    own_x = self.X[own, s, c]
+                    here = self.X[other, s, :]  # (rows, C): the other group on slot s
+                    first = np.where(reach[other], opt_col[other], -1)  # (rows, O)
+                    n_costly = (costly & reach[other]).sum(axis=1)
+                    n_cheap = (cheap & reach[other]).sum(axis=1)
+                    keep = (own_x >= 0) & (n_costly > 0)
+                    use = ((n_cheap + (here >= 0).sum(axis=1) < n_costly) if not by_class
+                           else (n_cheap < n_costly))[:, None]
+                    if by_class:
+                        # direct: -v own - v sum_costly (cls - X_s) >= -v; complement (the options
+                        # left out are never a partner in an integer placement):
+                        # -v own + v sum_{not cheap} X_s + v sum_cheap cls >= 0
+                        second = here[:, opt_c]  # X[other, s, c2] for each option
+                        cols = np.concatenate([
+                            own_x[:, None],
+                            np.where(use, np.where(cheap, first, -1), np.where(costly, first, -1)),
+                            np.where(np.where(use, ~cheap, costly), second, -1),
+                        ], 1)
+                        coefs = np.concatenate([
+                            -np.broadcast_to(vk, own_x[:, None].shape),
+                            np.where(use, vk, -vk) * np.ones(first.shape),
+                            np.broadcast_to(vk, second.shape),
+                        ], 1)
+                    else:
+                        # direct: -v own - v sum_costly X_o >= -v;
+                        # complement: -v own + v sum_c2 X_s + v sum_cheap X_o >= 0
+                        cols = np.concatenate([
+                            own_x[:, None],
+                            np.where(use, here, -1),
+                            np.where(use, np.where(cheap, first, -1), np.where(costly, first, -1)),
+                        ], 1)
+                        coefs = np.concatenate([
+                            -np.broadcast_to(vk, own_x[:, None].shape),
+                            np.broadcast_to(vk, here.shape),
+                            np.where(use, vk, -vk) * np.ones(first.shape),
+                        ], 1)
+                    rhs = np.where(use[:, 0], 0.0, -v[k])
+                    parts[family].append((k[keep], np.full(keep.sum(), p), cols[keep], coefs[keep], rhs[keep]))
+        self.excess = m.add_variables("excess", (K, P), ub=ub)
+        self.excess_ub = ub
+        for family in ("out", "in"):
+            chunks = parts[family]
+            if not chunks:
+                continue
+            k = np.concatenate([ch[0] for ch in chunks])
+            pp = np.concatenate([ch[1] for ch in chunks])
+            width = max(ch[2].shape[1] for ch in chunks)
+            cols = np.concatenate([np.pad(ch[2], ((0, 0), (0, width - ch[2].shape[1])), constant_values=-1)
+                                   for ch in chunks])
+            coefs = np.concatenate([np.pad(ch[3], ((0, 0), (0, width - ch[3].shape[1]))) for ch in chunks])
+            rhs = np.concatenate([ch[4] for ch in chunks])
+            e = self.excess.cols[k, pp]
+            cols = np.concatenate([e[:, None], cols], 1)
+            coefs = np.concatenate([np.ones((len(e), 1)), coefs], 1)
+            rows = m.add_constraints(f"excess_{family}", cols, coefs, ">=", rhs)
+            self.excess_rows.append((rows, e))
 
     def _loads(self, m: Model) -> None:
         cg = self.groups
@@ -221,11 +392,16 @@ class MaxLoad(Builder):
                     P = len(self.comm_pairs)
                     kk = np.repeat(k, P)
                     pp = np.tile(np.arange(P), len(k))
-                    cost = cg.comm_cost[kk, self.comm_pairs[pp, 1]]
+                    cost = self.comm_coef[kk, pp]
                     keep = cost > 0
                     rows.append(self.comm_pairs[pp[keep], 0])
                     cols.append(self.comm.cols[kk[keep], pp[keep]])
                     coefs.append(cost[keep])
+                    if self.excess is not None:  # pairwise links: the excess over comm_coef
+                        keep = self.excess_ub[kk, pp] > 0
+                        rows.append(self.comm_pairs[pp[keep], 0])
+                        cols.append(self.excess.cols[kk[keep], pp[keep]])
+                        coefs.append(np.ones(keep.sum()))
                 rows.append(np.arange(T))
                 cols.append(np.full(T, target.start))
                 coefs.append(-np.ones(T))
@@ -379,6 +555,13 @@ class MaxLoad(Builder):
             comm = np.zeros((len(cg.comm_node), len(ps)))
             np.maximum.at(comm, cg.succ_item, np.maximum(crossing, 0.0))
             vals[self.comm.cols] = comm
+        if self.class_of is not None:
+            vals[self.class_of.cols] = Xv[:, :, self.class_of_classes].sum(axis=1)
+        if self.excess_rows:  # each excess at the largest right-hand side of its rows
+            activity = m.row_activity(vals)
+            for rows, e in self.excess_rows:
+                need = m.row_lower[rows.start : rows.stop] - activity[rows.start : rows.stop]
+                np.maximum.at(vals, e, np.maximum(need, 0.0))
         if self.contiguity == "convex":
             cover = self._ancestor_cover(on[:, np.flatnonzero(self.checked[self.slot_class])])
             if cover is None:

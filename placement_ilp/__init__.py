@@ -14,7 +14,7 @@ from .instance import Instance
 from .io import load_instance, load_placement, save_instance, save_placement
 from .placement import Placement
 from .solve import Problem, Result, Start, build, find_start, prepare, solve
-from .topology import Device, DeviceClass, Topology, paper_topology
+from .topology import Device, DeviceClass, Link, Topology, paper_topology
 
 __all__ = [
     "Device",
@@ -22,6 +22,7 @@ __all__ = [
     "Evaluation",
     "InputError",
     "Instance",
+    "Link",
     "OpEdge",
     "OpGraph",
     "OpNode",

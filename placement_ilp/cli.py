@@ -62,6 +62,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         "unsupported": {
             c.name: sum(1 for n in g.nodes if c.name not in n.supported) for c in instance.topology.classes
         },
+        "links": [
+            {"between": [k.a, k.b], "bandwidth": k.bandwidth, "latency": k.latency} for k in instance.topology.links
+        ],
     }
     if args.json:
         print(json.dumps(facts, indent=1))
@@ -82,6 +85,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"devices         {c.count} x {c.name} ({c.kind}; memory {mem}; {comm}{link}; "
             f"{facts['unsupported'][c.name]} nodes unsupported)"
         )
+    for k in instance.topology.links:
+        print(f"link            {k.a} - {k.b}: {k.bandwidth:g} bytes/time + {k.latency:g} per transfer")
     return EXIT_OK
 
 

@@ -669,7 +669,14 @@ def solve_dp(
 
     ``time_limit`` (seconds, None: none) is checked between levels; past it the DP
     stops with :class:`DPTimeLimit`.
+
+    With links that make costs depend on the partner device, the stages are those
+    of ``chain_dp.solve_chain`` (chains only; ``check_applicable`` refuses others).
     """
+    if dpg.groups.instance.links_change_costs:
+        from .chain_dp import solve_chain
+
+        return solve_chain(dpg, ideals, overlap)
     start = time.perf_counter()
     deadline = None if time_limit is None else start + time_limit
     topo = dpg.groups.instance.topology
@@ -808,6 +815,10 @@ def check_applicable(instance: Instance, contiguity: str, cpu_contiguity: bool, 
         raise DPNotApplicable(
             "the DP needs contiguity on CPUs too (without --accelerators-only); use --method milp"
         )
+    if instance.links_change_costs:  # pairwise links: only on chains (chain_dp.py)
+        from .chain_dp import check_links
+
+        check_links(instance)
 
 
 def max_ideals_for(dpg: DPGraph, budget_bytes: int) -> int:

@@ -9,6 +9,10 @@ as plain, obviously-correct Python over dicts and sets (MODEL.md section 1):
 - communication, only if class c pays for it: ``instance.comm_time(u, c)`` once for
   every node u on d with a successor off d, and once for every node u off d with a
   successor on d;
+- with links (``Topology.links``), the rate depends on the partner device
+  (``instance.transfer_time(u, d, e)``): an output leaving d is charged once, at the
+  largest cost over the devices e that receive it (one send, as long as its slowest
+  link); an output entering d from device e is charged at d's cost towards e;
 - a node's compute and communication count towards the forward load if the node is a
   forward node, towards the backward load otherwise;
 - load = compute + communication, or max(compute, communication) with ``overlap``;
@@ -213,6 +217,8 @@ def evaluate(
 
     Example: nodes a -> b (acc time 1 and 2, edge cost 0.5), a on acc:0, b on acc:1:
     both devices pay 0.5 of communication, loads 1.5 and 2.5, max-load 2.5.
+    With links, a sends its output once at the cost of its slowest link to a
+    receiver, and each receiver pays its own link to a's device.
     """
     check_placement(instance, placement)
     if objective not in OBJECTIVES:
@@ -249,15 +255,25 @@ def evaluate(
 
     # Communication: each node's output is charged once on its own device (if any
     # successor is elsewhere) and once on every other device holding a successor.
-    for n in graph.nodes:
-        u, d = n.id, assign[n.id]
-        comm = bw_comm if n.backward else fw_comm
-        receivers = {assign[w] for w in graph.successors(u)}
-        receivers.discard(d)
-        if receivers:
-            comm[d] += instance.comm_time(u, d.cls)
-        for r in receivers:
-            comm[r] += instance.comm_time(u, r.cls)
+    if not topo.links:  # one rate per class (the paper's model and class links)
+        for n in graph.nodes:
+            u, d = n.id, assign[n.id]
+            comm = bw_comm if n.backward else fw_comm
+            receivers = {assign[w] for w in graph.successors(u)}
+            receivers.discard(d)
+            if receivers:
+                comm[d] += instance.comm_time(u, d.cls)
+            for r in receivers:
+                comm[r] += instance.comm_time(u, r.cls)
+    else:  # pairwise links: the sender pays its slowest link, a receiver its link to the sender
+        for n in graph.nodes:
+            u, d = n.id, assign[n.id]
+            comm = bw_comm if n.backward else fw_comm
+            receivers = sorted({assign[w] for w in graph.successors(u)} - {d})
+            if receivers:
+                comm[d] += max(instance.transfer_time(u, d, r) for r in receivers)
+            for r in receivers:
+                comm[r] += instance.transfer_time(u, r, d)
 
     reports = []
     memory_violations: list[Violation] = []

@@ -3,14 +3,16 @@
 Each function returns an :class:`~placement_ilp.instance.Instance` on a topology
 of three device classes, with per-class memory and per-class link bandwidth and
 latency (a transfer costs ``bytes / bandwidth + latency`` on a class that pays for
-communication):
+communication), and, in :func:`two_servers`, class-pair links for the transfers
+that leave a server:
 
 - :func:`gpu_generations`: one server with two newer and two older GPUs and a CPU
   socket, running a GPT-style decoder (inference of one batch);
 - :func:`gpu_dsa`: two GPUs, two matrix-engine DSAs that run only matrix products
   and attention, and a CPU socket, running a BERT-style encoder (inference);
-- :func:`two_servers`: four GPUs of one model in two servers joined by a slow
-  network, and a CPU socket, training a ResNet-style CNN.
+- :func:`two_servers`: four GPUs of one model in two servers (NVLink inside a
+  server, a slow network between them), and a CPU socket, training a ResNet-style
+  CNN whose residual blocks each stay on one device.
 
 How the numbers are made (the same for all three):
 
@@ -36,7 +38,8 @@ Device figures (peak, per device):
 device                     matrix FLOP/s   vector FLOP/s   memory B/s  memory  link (each way)
 =========================  ==============  ==============  ==========  ======  ===========================
 NVIDIA A100 40GB           312e12 (FP16)   19.5e12 (FP32)  1555e9      40 GB   PCIe 4.0 x16: 32 GB/s;
-                                                                               NVLink 3: 300 GB/s
+                                                                               NVLink 3: 300 GB/s;
+                                                                               100 Gb/s Ethernet: 12.5 GB/s
 NVIDIA V100 PCIe 16GB      112e12 (FP16)   14e12 (FP32)    900e9       16 GB   PCIe 3.0 x16: 16 GB/s
 Intel Xeon Platinum 8380   5.888e12        5.888e12        204.8e9     -       (does not pay)
 matrix-engine DSA          400e12 (FP16)   (unsupported)   1600e9      32 GB   PCIe 5.0 x16: 64 GB/s
@@ -69,7 +72,7 @@ from typing import Callable, Sequence
 from .errors import InputError, refuse_overwrite
 from .graph import OpEdge, OpGraph, OpNode
 from .instance import Instance
-from .topology import DeviceClass, Topology
+from .topology import DeviceClass, Link, Topology
 
 #: Seconds per time unit: times are in microseconds, bandwidths in bytes per microsecond.
 TIME_UNIT = 1e-6
@@ -189,29 +192,39 @@ def _inference(name: str, ops: list[Operator], hardware: Sequence[Hardware]) -> 
     return Instance(OpGraph(tuple(nodes), tuple(edges)), Topology(tuple(h.device_class() for h in hardware)), name)
 
 
-def _training(name: str, ops: list[Operator], hardware: Sequence[Hardware]) -> Instance:
+def _link(a: str, b: str, bandwidth: float, latency: float) -> Link:
+    """A class-pair link from bytes/s and seconds, in the examples' units."""
+    return Link(a, b, round(bandwidth * TIME_UNIT, 6), round(latency / TIME_UNIT, 6))
+
+
+def _training(name: str, ops: list[Operator], hardware: Sequence[Hardware], links: Sequence[Link] = (),
+              colour: dict[str, str] | None = None) -> Instance:
     """Cost a training step: every operator ``v`` gets a backward twin ``v.grad`` in
     its colour class, with twice the FLOPs and bytes of ``v`` for matrix kinds (the
     gradients of the input and of the weights) and once for the rest. Edges:
     ``u -> v`` (u's output), ``v -> v.grad`` (v's output, kept for the backward
     pass), and ``v.grad -> u.grad`` for every input u of v, carrying the gradients
     of all of v's inputs. Memory: a forward node holds its parameters and its
-    stashed output, a backward node its parameter gradients."""
+    stashed output, a backward node its parameter gradients. The colour class of
+    ``v`` is ``colour[v]`` (default: ``v`` itself); ``links`` go to the topology."""
     nodes, edges = [], []
     out = {op.id: op.out_bytes for op in ops}
+    colour_of = colour or {}
     for op in ops:
         times = {h.name: t for h in hardware if (t := h.time(op)) is not None}
-        nodes.append(OpNode(op.id, times, memory=op.param_bytes + op.out_bytes, color_class=op.id, name=op.kind))
+        nodes.append(OpNode(op.id, times, memory=op.param_bytes + op.out_bytes,
+                            color_class=colour_of.get(op.id, op.id), name=op.kind))
         edges += [OpEdge(u, op.id, 0.0, out[u]) for u in op.inputs]
         edges.append(OpEdge(op.id, f"{op.id}.grad", 0.0, op.out_bytes))
     for op in reversed(ops):
         factor = 2.0 if op.kind in MATRIX_KINDS else 1.0
         times = {h.name: t for h in hardware if (t := h.time(op, factor)) is not None}
-        nodes.append(OpNode(f"{op.id}.grad", times, memory=op.param_bytes, backward=True, color_class=op.id,
-                            name=op.kind))
+        nodes.append(OpNode(f"{op.id}.grad", times, memory=op.param_bytes, backward=True,
+                            color_class=colour_of.get(op.id, op.id), name=op.kind))
         grads = sum(out[u] for u in op.inputs)
         edges += [OpEdge(f"{op.id}.grad", f"{u}.grad", 0.0, grads) for u in op.inputs]
-    return Instance(OpGraph(tuple(nodes), tuple(edges)), Topology(tuple(h.device_class() for h in hardware)), name)
+    topology = Topology(tuple(h.device_class() for h in hardware), tuple(links))
+    return Instance(OpGraph(tuple(nodes), tuple(edges)), topology, name)
 
 
 def _decoder_layers(net: _Builder, x: str, layers: int, d: int, tokens: int, seq: int, prefix: str = "") -> str:
@@ -302,30 +315,33 @@ def two_servers() -> Instance:
     """Four NVIDIA A100 40GB GPUs in two servers joined by a slow network, and a CPU
     socket in the first server, training a ResNet-50-style CNN (one step).
 
-    Devices: ``local`` (2 x A100 in the first server, linked by NVLink 3: 300 GB/s
-    each way, 2 us per transfer), ``remote`` (2 x A100 in the second server, reached
-    over 100 Gb/s Ethernet: 12.5 GB/s, 10 us per transfer) and ``cpu`` (1 x Intel
-    Xeon Platinum 8380 socket, in the first server, pays no communication).
-
-    Per-class, not per-pair: the model charges each device its own class's link for
-    every transfer into or out of it. A transfer between a local and a remote GPU
-    costs the local GPU the NVLink rate and the remote GPU the network rate, which
-    is the intended picture; but a transfer between the two remote GPUs is also
-    charged at the network rate, although inside the second server it would use that
-    server's own fast link. Per-pair bandwidths would remove this over-charge; they
-    are not modelled yet.
+    Devices: ``local`` (2 x A100 in the first server) and ``remote`` (2 x A100 in
+    the second server): each class's own link is NVLink 3 (300 GB/s each way, 2 us
+    per transfer), used between the two GPUs of one server; ``cpu`` (1 x Intel Xeon
+    Platinum 8380 socket, in the first server, pays no communication).
+    Class-pair links (docs/formats.md, "Links between classes and devices"):
+    ``local``-``remote`` and ``remote``-``cpu`` are 100 Gb/s Ethernet (12.5 GB/s,
+    10 us per transfer); ``local``-``cpu`` is PCIe 4.0 x16 (32 GB/s, 5 us). So a
+    transfer between the two servers costs both GPUs the network's rate, and one
+    inside a server the NVLink rate.
 
     Model: a ResNet-50-style network at batch 64 on 224 x 224 images: a 7 x 7 stem,
     a max pool, 16 bottleneck blocks in stages of 3, 4, 6, 3 (1 x 1, 3 x 3, 1 x 1
     convolutions, each with its batch norm and ReLU; a 1 x 1 projection on the
     first block of a stage), an average pool, a 1000-way classifier and the loss:
-    73 forward operators, each with a backward twin in its colour class, 146 nodes.
-    O(1); the same instance on every call.
+    73 forward operators, each with a backward twin, 146 nodes. Each bottleneck
+    block (its convolutions, projection, addition and their backward twins) is one
+    colour class, as pipeline systems cut between blocks; every other operator is
+    its own class with its twin. The colour classes then form a chain (21 of them;
+    each skip connection stays inside a block), so the ideal DP applies despite the
+    pairwise links (``placement_ilp.chain_dp``). O(1); the same instance on every
+    call.
 
     Example: ``two_servers().graph.is_training is True``.
     """
     batch, side = 64, 56
     net = _Builder()
+    colour: dict[str, str] = {}
     # the stem reads the images, which are on no device of the model: its bytes moved count them
     stem_flops = 2 * batch * 112 * 112 * 3 * 64 * 7 * 7
     x = net.add("stem", "conv", stem_flops, batch * 64 * 112 * 112, (), 3 * 64 * 7 * 7,
@@ -342,16 +358,24 @@ def two_servers() -> Instance:
             c = net.conv(p + "conv3", b, batch, mid, width, 1, side)
             skip = net.conv(p + "proj", x, batch, channels, width, 1, side) if block == 0 else x
             x = net.add(p + "add", "add", batch * width * side * side, batch * width * side * side, (c, skip))
+            colour.update({op: p[:-1] for op in (a, b, c, x)})
+            if block == 0:
+                colour[skip] = p[:-1]
             channels = width
     x = net.add("avgpool", "pool", batch * channels * side * side, batch * channels, (x,))
     x = net.linear("fc", x, batch, channels, 1000)
     net.add("loss", "loss", 5 * batch * 1000, 1, (x,))
     hardware = (
         Hardware("local", count=2, link_bandwidth=300e9, link_latency=2e-6, **_A100),
-        Hardware("remote", count=2, link_bandwidth=12.5e9, link_latency=10e-6, **_A100),
+        Hardware("remote", count=2, link_bandwidth=300e9, link_latency=2e-6, **_A100),
         Hardware("cpu", count=1, **_XEON),
     )
-    return _training("two_servers", net.ops, hardware)
+    links = (
+        _link("local", "remote", 12.5e9, 10e-6),
+        _link("remote", "cpu", 12.5e9, 10e-6),
+        _link("local", "cpu", 32e9, 5e-6),
+    )
+    return _training("two_servers", net.ops, hardware, links, colour)
 
 
 #: The examples by file stem.

@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import InputError
 from .graph import NodeId, OpGraph
-from .topology import Device, Topology
+from .topology import Device, Link, Topology
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,9 @@ class InstanceArrays:
     ids[i]: the node id at position i.
     time[i, c]: time of node i on class c (``inf`` where unsupported).
     comm[i, c]: what a device of class c pays when node i's output enters or
-        leaves it (0 for classes that do not pay communication).
+        leaves it over its own class link (0 for classes that do not pay
+        communication); with ``Topology.links`` the rate also depends on the
+        partner device: see :meth:`Instance.transfer_time`.
     memory[i], backward[i]: per node.
     src, dst: edge endpoints as positions; ``forward_edge`` marks edges whose two
         ends are forward nodes.
@@ -62,13 +64,129 @@ class Instance:
         return self.topology.devices()
 
     def comm_time(self, node_id: NodeId, cls: str) -> float:
-        """What a device of class ``cls`` pays when ``node_id``'s output crosses its boundary."""
+        """What a device of class ``cls`` pays when ``node_id``'s output crosses its
+        boundary over the class's own link (without links, the whole story; with
+        links see :meth:`transfer_time`). O(1)."""
         dc = self.topology.class_of(cls)
         if not dc.pays_communication or not self.graph.successors(node_id):
             return 0.0
         if dc.bandwidth is None:
             return self.graph.out_cost(node_id)
         return self.graph.out_bytes(node_id) / dc.bandwidth + dc.latency
+
+    def transfer_time(self, node_id: NodeId, device: Device, partner: Device) -> float:
+        """What ``device`` pays to move ``node_id``'s output to or from ``partner``.
+
+        0 when ``device``'s class does not pay communication, when the node has no
+        successor or when the two are the same device. Otherwise the link that
+        :meth:`Topology.link_between` picks: ``out_bytes / bandwidth + latency``, or,
+        without a device-pair or class-pair link, :meth:`comm_time` (the device's
+        own class link). O(1).
+
+        Example: with a link ``Link("s0", "s1", 2.0)`` and 8 bytes out of ``u``,
+        ``inst.transfer_time("u", Device("s0", 0), Device("s1", 0)) == 4.0``.
+        """
+        device, partner = Device(*device), Device(*partner)
+        dc = self.topology.class_of(device.cls)
+        if device == partner or not dc.pays_communication or not self.graph.successors(node_id):
+            return 0.0
+        link = self.topology.link_between(device, partner)
+        if link is None:
+            return self.comm_time(node_id, device.cls)
+        return link.cost(self.graph.out_bytes(node_id))
+
+    def link_costs(self, link: Link | None, cls: str) -> np.ndarray:
+        """Per node position, what a device of class ``cls`` pays to move the node's
+        output over ``link`` (None: over its own class link, ``arrays.comm``). 0 for
+        a class that does not pay and for nodes without successors. O(n).
+
+        Example: ``inst.link_costs(None, "acc")`` equals ``inst.arrays.comm[:, 0]``
+        on the paper's topology.
+        """
+        c = self.topology.class_names.index(cls)
+        if link is None:
+            return self.arrays.comm[:, c]
+        if not self.topology.classes[c].pays_communication:
+            return np.zeros(len(self.graph))
+        return np.where(self._has_successor, self._out_bytes / link.bandwidth + link.latency, 0.0)
+
+    @functools.cached_property
+    def _out_bytes(self) -> np.ndarray:
+        return np.array([self.graph.out_bytes(v) for v in self.graph.ids], dtype=float)
+
+    @functools.cached_property
+    def _has_successor(self) -> np.ndarray:
+        return np.array([bool(self.graph.successors(v)) for v in self.graph.ids], dtype=bool)
+
+    @functools.cached_property
+    def _crossing_nodes(self) -> np.ndarray:
+        """Positions of the nodes with a successor outside their colour group: the
+        only outputs that can ever cross a device boundary."""
+        a = self.arrays
+        cross = a.group[a.src] != a.group[a.dst]
+        return np.unique(a.src[cross])
+
+    def _link_changes(self, link: Link, side: str, fallback: Link | None) -> bool:
+        """Whether a device of class ``side`` pays something else over ``link`` than
+        over ``fallback`` (None: its own class link) for some crossing node."""
+        nodes = self._crossing_nodes
+        if not len(nodes):
+            return False
+        return bool((self.link_costs(link, side)[nodes] != self.link_costs(fallback, side)[nodes]).any())
+
+    @functools.cached_property
+    def links_change_costs(self) -> bool:
+        """True when some link makes a transfer cost other than the paying device's
+        own class link would, i.e. when costs depend on the partner device. Without
+        links, or with links that repeat the class rates (or join only classes that
+        do not pay), False: then every method that reads ``arrays.comm`` is exact.
+        A class-pair link counts only if its classes have the devices to use it (two
+        devices for a link of a class with itself). O(links * n).
+
+        Example: ``Instance(g, paper_topology(2, 1, None)).links_change_costs is False``.
+        """
+        topo = self.topology
+        for link in topo.links:
+            if link.is_device_pair:
+                sides = [d.cls for d in link.key]
+            else:
+                a, b = topo.class_of(link.a), topo.class_of(link.b)
+                usable = a.count >= (2 if a.name == b.name else 1) and b.count >= 1
+                sides = [a.name, b.name] if usable else []
+            if any(self._link_changes(link, side, None) for side in sides):
+                return True
+        return False
+
+    @functools.cached_property
+    def device_links_change_costs(self) -> bool:
+        """True when some device-pair link makes a transfer cost other than the class
+        level would (the class-pair link of the two classes, or the paying device's
+        own class link): then costs depend on which devices, not only which classes,
+        talk. O(links * n).
+
+        Example: a device-pair link with the rates of its class-pair link gives False.
+        """
+        topo = self.topology
+        for link in topo.device_links:
+            first, second = sorted(link.key)
+            fallback = topo.class_link(first.cls, second.cls)
+            if any(self._link_changes(link, d.cls, fallback) for d in (first, second)):
+                return True
+        return False
+
+    def refuse_links(self, method: str, hint: str = "use --method milp") -> None:
+        """Raise InputError when links make costs depend on the partner device
+        (:attr:`links_change_costs`), for a method that reads ``arrays.comm`` (one
+        rate per class) and so cannot honour them; ``hint`` ends the message.
+        O(1) after the first call.
+
+        Example: ``instance.refuse_links("pipedream")`` at the top of a baseline.
+        """
+        if self.links_change_costs:
+            raise InputError(
+                f"{method} charges each device its own class's link and cannot honour the pairwise links of "
+                f"this topology (their rates depend on the partner device); {hint}"
+            )
 
     @functools.cached_property
     def arrays(self) -> InstanceArrays:

@@ -297,6 +297,8 @@ def _check_inference(instance: Instance) -> None:
         raise InputError(
             f"the latency objective is for inference graphs only; node {first!r} is a backward node"
         )
+    # the schedule charges each accelerator its own class's link (arrays.comm)
+    instance.refuse_links("the latency objective", hint="pairwise links work with the max-load objective")
 
 
 def _cpu_class_names(instance: Instance) -> list[str]:

@@ -1,12 +1,20 @@
-"""Device topology: classes of identical devices (CPUs, GPUs, DSAs, ...).
+"""Device topology: classes of identical devices (CPUs, GPUs, DSAs, ...), and
+optional links between pairs of classes or pairs of devices.
 
 The paper's model (Tarnawski et al., NeurIPS 2020) is the special case
 ``paper_topology(k, l, M)``: ``k`` identical accelerators with memory ``M`` that
 pay for communication, and ``l`` CPU cores with unlimited memory that do not.
+
+Which link a transfer uses (docs/formats.md, "Links between classes and devices"):
+a device d talking to another device e uses the device-pair link {d, e} if there is
+one, else the class-pair link {class(d), class(e)}, else d's own class link
+(``DeviceClass.bandwidth`` / ``latency``, or the edge cost when the class has no
+bandwidth). :meth:`Topology.link_between` answers that question.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Iterator, NamedTuple
@@ -77,6 +85,61 @@ class DeviceClass:
         _check_number(self.latency, f"device class {self.name!r}: latency")
 
 
+@dataclass(frozen=True)
+class Link:
+    """An undirected link between two device classes or two devices.
+
+    a, b: both class names (a class pair; ``a == b`` is allowed and means "between
+        two devices of that class"), or both device names ``"CLASS:INDEX"`` (a device
+        pair, two different devices).
+    bandwidth: bytes per time unit, > 0. latency: fixed time per transfer, >= 0.
+
+    A transfer of ``nbytes`` over the link costs ``nbytes / bandwidth + latency``
+    (:meth:`cost`). Whether the names exist is checked by :class:`Topology`.
+
+    Example: ``Link("server0", "server1", 12500.0, 10.0).cost(25000.0) == 12.0``.
+    """
+
+    a: str
+    b: str
+    bandwidth: float
+    latency: float = 0.0
+
+    def __post_init__(self) -> None:
+        for end in (self.a, self.b):
+            if not isinstance(end, str) or not end:
+                raise InputError(f"link {self.a!r}-{self.b!r}: its ends must be class or device names, got {end!r}")
+        if (":" in self.a) != (":" in self.b):
+            raise InputError(
+                f"link {self.a!r}-{self.b!r} mixes a class and a device: join two classes or two devices"
+            )
+        if self.is_device_pair:
+            first, second = Device.parse(self.a), Device.parse(self.b)
+            if first == second:
+                raise InputError(f"link {self.a!r}-{self.b!r} joins a device to itself")
+        what = f"link {self.a!r}-{self.b!r}"
+        _check_number(self.bandwidth, f"{what}: bandwidth")
+        if self.bandwidth == 0:
+            raise InputError(f"{what}: bandwidth must be positive")
+        _check_number(self.latency, f"{what}: latency")
+
+    @property
+    def is_device_pair(self) -> bool:
+        """True for a link between two devices, False for one between two classes."""
+        return ":" in self.a
+
+    @property
+    def key(self) -> frozenset:
+        """The unordered pair this link joins: class names, or :class:`Device` values."""
+        if self.is_device_pair:
+            return frozenset((Device.parse(self.a), Device.parse(self.b)))
+        return frozenset((self.a, self.b))
+
+    def cost(self, nbytes: float) -> float:
+        """Time to move ``nbytes`` over this link: ``nbytes / bandwidth + latency``. O(1)."""
+        return nbytes / self.bandwidth + self.latency
+
+
 def _check_number(value: object, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"{what} must be a number, got {value!r}")
@@ -88,16 +151,48 @@ def _check_number(value: object, what: str) -> None:
 
 @dataclass(frozen=True)
 class Topology:
-    """The devices available: an ordered tuple of device classes."""
+    """The devices available: an ordered tuple of device classes, and optional
+    links between pairs of classes or pairs of devices (see :class:`Link`).
+
+    Example: two servers of two GPUs each, NVLink inside a server (each class's own
+    link) and a network between them (a class-pair link)::
+
+        Topology((DeviceClass("s0", "gpu", 2, bandwidth=300e3, latency=2.0),
+                  DeviceClass("s1", "gpu", 2, bandwidth=300e3, latency=2.0)),
+                 links=(Link("s0", "s1", 12.5e3, 10.0),))
+    """
 
     classes: tuple[DeviceClass, ...]
+    links: tuple[Link, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", tuple(self.classes))
+        object.__setattr__(self, "links", tuple(self.links))
         names = [c.name for c in self.classes]
         for name in names:
             if names.count(name) > 1:
                 raise InputError(f"device class {name!r} is defined twice")
+        seen: dict[frozenset, Link] = {}
+        for link in self.links:
+            if not isinstance(link, Link):
+                raise InputError(f"topology links must be Link values, got {link!r}")
+            what = f"link {link.a!r}-{link.b!r}"
+            if link.is_device_pair:
+                for end in (link.a, link.b):
+                    device = Device.parse(end)
+                    if device.cls not in names:
+                        raise InputError(f"{what}: unknown device class {device.cls!r} in device {end!r}")
+                    if not self.has_device(device):
+                        raise InputError(f"{what}: no device {end!r} (class {device.cls!r} has "
+                                         f"{self.class_of(device.cls).count} devices)")
+            else:
+                for end in (link.a, link.b):
+                    if end not in names:
+                        raise InputError(f"{what}: unknown device class {end!r}")
+            if link.key in seen:
+                first = seen[link.key]
+                raise InputError(f"{what}: the pair is linked twice (also by link {first.a!r}-{first.b!r})")
+            seen[link.key] = link
 
     def devices(self) -> list[Device]:
         """Every device, class by class, in index order."""
@@ -123,9 +218,56 @@ class Topology:
     def num_devices(self) -> int:
         return sum(c.count for c in self.classes)
 
+    @functools.cached_property
+    def _link_table(self) -> dict[frozenset, Link]:
+        return {link.key: link for link in self.links}
+
+    @property
+    def device_links(self) -> tuple[Link, ...]:
+        """The links between two devices."""
+        return tuple(link for link in self.links if link.is_device_pair)
+
+    @property
+    def class_links(self) -> tuple[Link, ...]:
+        """The links between two classes."""
+        return tuple(link for link in self.links if not link.is_device_pair)
+
+    @property
+    def named_devices(self) -> frozenset[Device]:
+        """The devices named by some device-pair link (they are not interchangeable
+        with the other devices of their class)."""
+        return frozenset(d for link in self.device_links for d in link.key)
+
+    def class_link(self, a: str, b: str) -> Link | None:
+        """The class-pair link between classes ``a`` and ``b`` (``a == b``: between two
+        devices of that class), or None. O(1).
+
+        Example: ``topo.class_link("s1", "s0") is topo.class_link("s0", "s1")``.
+        """
+        return self._link_table.get(frozenset((a, b)))
+
+    def link_between(self, device: Device, partner: Device) -> Link | None:
+        """The link that ``device`` uses to talk to ``partner``: the device-pair link
+        {device, partner} if given, else the class-pair link of their classes, else
+        None, which means ``device``'s own class link (its bandwidth and latency, or
+        the edge cost when its class has no bandwidth). None as well when the two
+        are the same device (nothing is transferred). O(1).
+
+        Example: with ``links=(Link("gpu:0", "gpu:1", 900e3),)``,
+        ``topo.link_between(Device("gpu", 1), Device("gpu", 0)).bandwidth == 900e3``.
+        """
+        device, partner = Device(*device), Device(*partner)
+        if device == partner or not self.links:
+            return None
+        table = self._link_table
+        found = table.get(frozenset((device, partner)))
+        if found is None:
+            found = table.get(frozenset((device.cls, partner.cls)))
+        return found
+
     def is_paper(self) -> bool:
         """True when this is the paper's {accelerator: k, cpu: l} topology."""
-        if self.class_names != (PAPER_ACCELERATOR, PAPER_CPU):
+        if self.links or self.class_names != (PAPER_ACCELERATOR, PAPER_CPU):
             return False
         acc, cpu = self.classes
         return (

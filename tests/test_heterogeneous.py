@@ -9,7 +9,8 @@ support and link bandwidth/latency.
   native format, when their edge costs become bytes over a bandwidth, and when
   their accelerators are split into two identical classes;
 - the shipped heterogeneous examples are what ``placement_ilp.examples`` makes
-  today, and the DP equals the pipeline MILP on them.
+  today, and the DP equals the pipeline MILP on them; two_servers charges the
+  network only between its servers (class-pair links; tests/test_links.py has the rest).
 """
 
 from __future__ import annotations
@@ -380,7 +381,10 @@ def test_examples_have_what_their_docstrings_say():
     for make in examples.EXAMPLES.values():
         classes = make().topology.classes
         assert len(classes) == 3 and sum(c.kind == "cpu" for c in classes) == 1
-        assert len({(c.bandwidth, c.latency) for c in classes if c.pays_communication}) == 2
+        topology = make().topology
+        rates = {(c.bandwidth, c.latency) for c in classes if c.pays_communication}
+        rates |= {(link.bandwidth, link.latency) for link in topology.links}
+        assert len(rates) >= 2
     generations = examples.gpu_generations().topology
     assert generations.class_of("a100").memory > generations.class_of("v100").memory
     dsa = examples.gpu_dsa()
@@ -390,7 +394,12 @@ def test_examples_have_what_their_docstrings_say():
     servers = examples.two_servers()
     assert servers.graph.is_training
     local, remote = servers.topology.class_of("local"), servers.topology.class_of("remote")
-    assert remote.bandwidth < local.bandwidth and remote.latency > local.latency
+    network = servers.topology.class_link("local", "remote")
+    assert local.bandwidth == remote.bandwidth  # NVLink inside each server
+    assert network.bandwidth < local.bandwidth and network.latency > local.latency
+    assert servers.links_change_costs and not servers.device_links_change_costs
+    # every residual block is one colour class: the groups form a chain, so the DP applies
+    assert len(servers.graph.colour_groups()) == 21
 
 
 # the MILP proves gpu_generations in 30 to 60 s on a busy 2-core machine: slow
@@ -418,3 +427,27 @@ def test_examples_command_writes_refuses_and_forces(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert examples.main([str(tmp_path / "file")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_two_servers_pays_the_network_only_between_the_servers():
+    """The shipped two_servers example: a transfer inside a server costs both GPUs
+    NVLink, one between the servers costs both the network (class-pair link), and the
+    DP (the chain DP: its colour classes form a chain) prices the same as the evaluator."""
+    servers = examples.two_servers()
+    groups = servers.graph.colour_groups()
+    cut = len(groups) // 2
+    first = [v for group in groups[:cut] for v in group]
+    for a, b in ((("remote", 0), ("remote", 1)), (("local", 0), ("remote", 0))):
+        placement = Placement({v: (a if v in first else b) for v in servers.graph.ids})
+        ev = evaluate(servers, placement)
+        crossing = [u for u in servers.graph.ids
+                    if any((u in first) != (w in first) for w in servers.graph.successors(u))]
+        link = servers.topology.link_between(Device(*a), Device(*b))
+        own = servers.topology.class_of(a[0])
+        rate = (own.bandwidth, own.latency) if link is None else (link.bandwidth, link.latency)
+        expected = sum(servers.graph.out_bytes(u) / rate[0] + rate[1] for u in crossing)
+        assert close(ev.device(a).communication, expected)
+        assert close(ev.device(b).communication, expected)
+        assert (link is None) == (a[0] == b[0])
+    by_dp = solve(servers, method="dp")
+    assert by_dp.status == "optimal" and by_dp.evaluation.contiguity.level == "pipeline"

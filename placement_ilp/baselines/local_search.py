@@ -383,6 +383,7 @@ def local_search(
         >>> evaluate(inst, p).feasible
         True
     """
+    instance.refuse_links("local-search")  # its incremental loads know one rate per class
     if contiguity not in CONTIGUITY:
         raise InputError(f"local-search: contiguity must be one of {', '.join(CONTIGUITY)}, got {contiguity!r}")
     if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:

@@ -299,7 +299,11 @@ def pipedream_with_value(instance: Instance) -> tuple[Placement, float]:
         >>> placement, value = pipedream_with_value(inst)
         >>> math.isclose(evaluate(inst, placement).max_load, value, rel_tol=1e-9)
         True
+
+    InputError when links make costs depend on the partner device (one rate per
+    class is all its segment loads know).
     """
+    instance.refuse_links("pipedream")
     view = group_view(instance)
     if view.num_groups == 0:
         return Placement({}), 0.0

@@ -111,8 +111,12 @@ def group_loads(view: GroupView, dev: np.ndarray) -> np.ndarray:
 
     Example: ``group_loads(view, np.zeros(view.num_groups, int)).max()`` is the max-load
     of everything on the first device.
+
+    InputError when links make costs depend on the partner device (it charges each
+    device its own class's rate; :func:`placement_ilp.evaluate.evaluate` honours links).
     """
     cg = view.cg
+    cg.instance.refuse_links("group_loads")
     dev = np.asarray(dev, dtype=np.int64)
     D = view.num_devices
     loads = np.zeros(D)

@@ -4,7 +4,8 @@ Instance::
 
     {"format": "placement-ilp/instance", "version": 1, "name": "...",
      "topology": {"classes": [{"name", "kind", "count", "memory"?, "pays_communication"?,
-                               "bandwidth"?, "latency"?}, ...]},
+                               "bandwidth"?, "latency"?}, ...],
+                  "links"?: [{"between": [A, B], "bandwidth", "latency"?}, ...]},
      "nodes": [{"id", "times": {class: t}, "supported"?, "memory"?, "backward"?,
                 "color_class"?, "name"?, "layer_id"?}, ...],
      "edges": [{"source", "target", "cost"?, "bytes"?}, ...]}
@@ -23,7 +24,7 @@ from ..errors import InputError
 from ..graph import OpEdge, OpGraph, OpNode, check_id, check_number
 from ..instance import Instance
 from ..placement import Placement
-from ..topology import Device, DeviceClass, Topology
+from ..topology import Device, DeviceClass, Link, Topology
 from .fields import flag, json_object, required
 
 INSTANCE_FORMAT = "placement-ilp/instance"
@@ -72,7 +73,35 @@ def topology_from_native(data: Any) -> Topology:
                 latency=check_number(raw.get("latency", 0.0), f"{where}: latency"),
             )
         )
-    return Topology(tuple(out))
+    return Topology(tuple(out), _links_from_native(topo.get("links", [])))
+
+
+def _links_from_native(raw_links: Any) -> tuple[Link, ...]:
+    """The ``links`` list of a native topology: each ``{"between": [A, B], "bandwidth":
+    x, "latency": y}`` with A and B two class names or two device names."""
+    if not isinstance(raw_links, list):
+        raise InputError("topology: 'links' must be a list")
+    links = []
+    for pos, raw in enumerate(raw_links):
+        where = f"link #{pos}"
+        json_object(raw, where)
+        between = required(raw, "between", where)
+        if (not isinstance(between, list) or len(between) != 2
+                or not all(isinstance(end, str) and end for end in between)):
+            raise InputError(f"{where}: 'between' must be a list of two class or device names, got {between!r}")
+        where = f"link {between[0]!r}-{between[1]!r}"
+        unknown = sorted(set(raw) - {"between", "bandwidth", "latency"})
+        if unknown:
+            raise InputError(f"{where}: unknown field {unknown[0]!r} (between, bandwidth, latency)")
+        links.append(
+            Link(
+                between[0],
+                between[1],
+                check_number(required(raw, "bandwidth", where), f"{where}: bandwidth"),
+                check_number(raw.get("latency", 0.0), f"{where}: latency"),
+            )
+        )
+    return tuple(links)
 
 
 def topology_to_native(topology: Topology) -> dict:
@@ -86,7 +115,13 @@ def topology_to_native(topology: Topology) -> dict:
             raw["bandwidth"] = c.bandwidth
             raw["latency"] = c.latency
         classes.append(raw)
-    return {"classes": classes}
+    out: dict[str, Any] = {"classes": classes}
+    if topology.links:
+        out["links"] = [
+            {"between": [link.a, link.b], "bandwidth": link.bandwidth, "latency": link.latency}
+            for link in topology.links
+        ]
+    return out
 
 
 def instance_from_native(data: dict, name: str = "instance") -> Instance:
