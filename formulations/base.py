@@ -30,6 +30,9 @@ class Builder(ABC):
         self.instance = instance
         self.options = options
         self.model: Model | None = None
+        #: HiGHS options this formulation needs to be solved correctly (given to
+        #: HiGHS by ``Problem.solve``; other backends ignore them).
+        self.highs_options: dict = {}
 
     @abstractmethod
     def build(self) -> Model:

@@ -18,6 +18,9 @@ there ``target_cap`` and a floor on the target made HiGHS slower. The floor
 (target >= the largest group's cheapest time, and >= the cheapest total work over
 the devices) is left out everywhere: with ``class_capacity`` it led HiGHS 1.16 to a
 wrong optimum (docs/formulations.md section 10).
+- ``pigeonhole_floor`` (none and convex, objective sum): the target is at least
+  ``placement_ilp.bounds.pigeonhole_floor`` (some device must hold j + 1 of the
+  large groups), when that is above the LP's work bound (``bounds.work_bound``).
 - ``first_count`` / ``order_devices`` (none and convex, ``symmetry=True``):
   identical devices of a class open in the order of the first group they hold,
   groups taken largest work first.
@@ -27,10 +30,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from placement_ilp.bounds import pigeonhole_floor, work_bound
 from placement_ilp.errors import InputError
 from placement_ilp.model import Model
 from placement_ilp.placement import Placement
-from placement_ilp.topology import Device
 
 from .base import register
 from .maxload import MaxLoad
@@ -63,6 +66,7 @@ class StrongMaxLoad(MaxLoad):
             raise InputError(f"upper_bound must be a finite number >= 0, got {upper_bound!r}")
         self.upper_bound = None if upper_bound is None else float(upper_bound)
         self.symmetry = bool(symmetry)
+        self.floor: float | None = None  # the pigeonhole floor, when its row is added
         self.options.update(upper_bound=self.upper_bound, symmetry=self.symmetry)
 
     def build(self) -> Model:
@@ -74,12 +78,18 @@ class StrongMaxLoad(MaxLoad):
             if self.num_stages:
                 self.col_class = self._column_classes(m)
                 self._class_capacity(m)
+                # HiGHS 1.16 restarts (presolve again after root reductions) returned
+                # wrong optima on small models with class_capacity (docs/formulations.md
+                # section 10); without restarts the answers are right
+                self.highs_options["mip_allow_restart"] = False
                 if self.upper_bound is not None:
                     self._stage_capacity(m)
             if self.upper_bound is not None:
                 self._target_cap(m)
-        elif self.symmetry:
-            self._order_devices(m)
+        else:
+            self._pigeonhole_floor(m)
+            if self.symmetry:
+                self._order_devices(m)
         return m
 
     # -------------------------------------------------------------- helpers
@@ -90,6 +100,8 @@ class StrongMaxLoad(MaxLoad):
         col_class[self.X[g, s, c]] = c
         if len(self.comm_pairs):
             col_class[self.comm.cols] = self.comm_pairs[:, 1][None, :]
+            if self.excess is not None:  # pairwise links: the excess over the cheapest rate
+                col_class[self.excess.cols] = self.comm_pairs[:, 1][None, :]
         return col_class
 
     # ----------------------------------------------------------------- rows
@@ -129,6 +141,22 @@ class StrongMaxLoad(MaxLoad):
         m.add_rows("target_cap", np.zeros(len(cols), dtype=np.int64), cols, np.ones(len(cols)), upper=U,
                    num_rows=1)
 
+    def _pigeonhole_floor(self, m: Model) -> None:
+        """T >= F, the pigeonhole floor of ``placement_ilp.bounds`` (objective sum).
+
+        Added only when F is above ``work_bound``, a value the LP relaxation always
+        reaches; below it the row could not lift the LP and the model stays MaxLoad's."""
+        if self.objective != "sum":
+            return
+        cg = self.groups
+        floor = pigeonhole_floor(cg, upper=self.upper_bound)
+        if not floor > work_bound(cg) * (1 + 1e-9):
+            return
+        self.floor = floor
+        target = self.load_terms[0].target.start
+        m.add_rows("pigeonhole_floor", np.zeros(1, dtype=np.int64), np.array([target]), np.ones(1),
+                   lower=floor * (1 - 1e-9), num_rows=1)
+
     def _order_devices(self, m: Model) -> None:
         """Identical devices open in order (none and convex).
 
@@ -137,10 +165,16 @@ class StrongMaxLoad(MaxLoad):
         g_0..g_i on d_j; a group may go on d_j only if an earlier group is on
         d_{j-1}. Every placement has exactly one renaming of its devices that meets
         this (sort the used devices by their first group), so no value is lost.
+
+        Devices named in a device-pair link are not interchangeable with the others
+        of their class (renaming them changes transfer costs): they are left out, and
+        only the unnamed devices of a class are ordered.
         """
         self.order_blocks = []
+        named = self.instance.topology.named_devices
         for c in range(len(self.counts)):
-            slots = np.flatnonzero(self.slot_class == c)
+            slots = np.array([s for s in np.flatnonzero(self.slot_class == c).tolist()
+                              if self.fixed_devices[s - self.num_stages] not in named], dtype=np.int64)
             n = len(slots)
             if n < 2:
                 continue
@@ -175,21 +209,23 @@ class StrongMaxLoad(MaxLoad):
         return super().encode(placement)
 
     def _canonical(self, placement: Placement) -> Placement:
-        """Rename the devices of each ordered class so that they open in the order
-        of their first group (in the order ``order_devices`` uses). O(G + D log D)."""
+        """Rename the devices of each ordered block (the unnamed devices of a class)
+        so that they open in the order of their first group (in the order
+        ``order_devices`` uses); devices outside the blocks keep their names.
+        O(G + D log D)."""
         if self.model is None:
             self.build()
-        names = self.instance.topology.class_names
         devs = self.groups.group_devices(placement)
         rename = {}
         for slots, groups, _ in self.order_blocks:
-            cls = names[self.slot_class[slots[0]]]
+            block = [self.fixed_devices[s - self.num_stages] for s in slots.tolist()]
+            members = set(block)
             first: dict = {}
             for rank, g in enumerate(groups):
-                if devs[g].cls == cls:
+                if devs[g] in members:
                     first.setdefault(devs[g], rank)
             used = sorted(first, key=first.get)
-            rename.update({d: Device(cls, i) for i, d in enumerate(used)})
+            rename.update({d: block[i] for i, d in enumerate(used)})
         return Placement({v: rename.get(d, d) for v, d in placement.assignment.items()})
 
     def _encode_extra(self, vals: np.ndarray, on: np.ndarray) -> None:

@@ -141,6 +141,9 @@ class Problem:
             start = self.builder.encode(warm_start)
             if start is not None:
                 options["mip_start"] = start
+        highs_options = getattr(self.builder, "highs_options", None)
+        if highs_options and str(backend).lower() == "highs":
+            options["highs_options"] = dict(highs_options)
         raw = solve_model(self.model, backend, **options)
         placement = evaluation = None
         objective = None
@@ -222,7 +225,8 @@ def find_start(
     """A feasible placement to warm-start the MILP, scored by the evaluator.
 
     ``spec``: "auto" (the DP's optimal pipeline placement when the DP applies and
-    fits ``AUTO_START_DP_BUDGET``, else PipeDream's), a method name from
+    fits ``AUTO_START_DP_BUDGET``, else PipeDream's, else the partition
+    baseline's), a method name from
     ``WARM_START_METHODS``, a :class:`Placement` ("given"), or None (no start).
     The DP's placement is pipeline-contiguous, so it is feasible at every level and
     its value is an upper bound for all three. Returns None when the method finds
@@ -248,10 +252,14 @@ def find_start(
             except InputError:
                 if spec == "dp":
                     raise
-        if placement is None and spec != "dp":
-            source = "pipedream" if spec == "auto" else spec
+        # "auto" falls back on PipeDream, then on the partition baseline (which, unlike
+        # the DP and PipeDream, also runs when pairwise links make costs partner-dependent)
+        for method in (("pipedream", "partition") if spec == "auto" else (spec,)):
+            if placement is not None or spec == "dp":
+                break
+            source = method
             try:
-                placement = run_baseline(instance, source, objective=objective, overlap=overlap,
+                placement = run_baseline(instance, method, objective=objective, overlap=overlap,
                                          cpu_contiguity=cpu_contiguity).placement
             except InputError:
                 if spec != "auto":

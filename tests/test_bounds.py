@@ -102,3 +102,28 @@ def test_floor_never_exceeds_the_none_level_optimum(instance, overlap):
 @given(heterogeneous_instances(), st.booleans())
 def test_floor_never_exceeds_the_none_level_optimum_heterogeneous(instance, overlap):
     _check_below_optimum(instance, overlap)
+
+
+def test_work_bound_is_the_root_lp_of_the_none_model():
+    from placement_ilp.backends.highs import solve_relaxation
+    from placement_ilp.bounds import work_bound
+    from placement_ilp.solve import build
+
+    inst = load_instance(paper_path("throughput/LayerGraphs/resnet50_inference.json"))
+    lp = solve_relaxation(build(inst, "maxload", contiguity="none").model, time_limit=60)
+    assert work_bound(contract(inst)) == pytest.approx(lp, rel=1e-7)
+
+
+def test_strong_model_adds_the_floor_only_where_it_lifts_the_lp():
+    from formulations.strong import StrongMaxLoad
+
+    for name, expected in (("bert24_inference", True), ("resnet50_inference", False)):
+        inst = load_instance(paper_path(f"throughput/LayerGraphs/{name}.json"))
+        for level in ("none", "convex"):
+            b = StrongMaxLoad(inst, contiguity=level)
+            model = b.build()
+            assert ("pigeonhole_floor" in model.families) is expected
+            assert (b.floor is not None) is expected
+        pipeline = StrongMaxLoad(inst, contiguity="pipeline")
+        assert "pigeonhole_floor" not in pipeline.build().families
+        assert pipeline.highs_options == {"mip_allow_restart": False}

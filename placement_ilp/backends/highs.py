@@ -272,7 +272,8 @@ class _ProgressWatch:
 def solve_highs(model: Model, time_limit: float | None = None, mip_rel_gap: float = 1e-6,
                 threads: int | None = None, mip_start=None, log_to_console: bool = False,
                 log_file=None, cutoff: float | None = None,
-                progress: Callable[[Progress], None] | None = None) -> SolveResult:
+                progress: Callable[[Progress], None] | None = None,
+                highs_options: dict | None = None) -> SolveResult:
     """Solve ``model`` with HiGHS and return a :class:`SolveResult`.
 
     time_limit      seconds (None: no limit).
@@ -291,6 +292,9 @@ def solve_highs(model: Model, time_limit: float | None = None, mip_rel_gap: floa
                     gap) as HiGHS improves them during a MIP solve, and once
                     more with ``final=True`` at the end; an exception it raises
                     stops the solve and is raised from here.
+    highs_options   further HiGHS options by name (for example
+                    ``{"mip_allow_restart": False}``); an unknown name or a bad
+                    value raises :class:`InputError`.
 
     Status mapping: kOptimal/kModelEmpty -> OPTIMAL; time/iteration/solution
     limit, interrupt -> TIME_LIMIT with a feasible incumbent, else NO_SOLUTION;
@@ -310,6 +314,9 @@ def solve_highs(model: Model, time_limit: float | None = None, mip_rel_gap: floa
     h = to_highs(model, output=bool(log_to_console or log_file))
     _configure(h, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads,
                log_to_console=log_to_console, log_file=log_file, cutoff=cutoff)
+    for name, value in (highs_options or {}).items():
+        if h.setOptionValue(name, value) != highspy.HighsStatus.kOk:
+            raise InputError(f"HiGHS does not take option {name}={value!r}")
     if mip_start is not None:
         start = np.asarray(mip_start, dtype=np.float64).ravel()
         if start.shape != (model.num_cols,):
