@@ -17,7 +17,7 @@ import numpy as np
 
 from .preprocess import Contracted
 
-__all__ = ["pigeonhole_floor"]
+__all__ = ["pigeonhole_floor", "work_bound"]
 
 #: bisection steps; the floor returned is a refuted value, so every step is valid
 _BISECTION_STEPS = 60
@@ -132,3 +132,40 @@ def _counts_under_budget(values: np.ndarray, allowed: np.ndarray, budget: float)
                 total += heapq.heappop(heap)  # the largest value leaves (stored negated)
         out[i] = len(heap)
     return out
+
+
+def work_bound(groups: Contracted) -> float:
+    """The least max-load when groups may be split at will and nothing is paid for
+    communication: min T such that every group is spread over the classes it may
+    run on, with class c carrying at most n_c * T of time. The LP relaxation of
+    every max-load formulation reaches at least this value, so a floor below it
+    cannot lift that LP.
+
+    A linear program with G * C columns and G + C rows (HiGHS); O(its solve).
+    Returns inf when some group can run on no class.
+
+    Example: ``work_bound(contract(instance))`` is 33.02 on the paper's
+    LayerGraphs/resnet50_inference (the root LP of the MILPs there).
+    """
+    from .backends import solve_model
+    from .model import Model
+
+    counts = np.array([c.count for c in groups.instance.topology.classes], dtype=np.float64)
+    time = groups.time_fw + groups.time_bw
+    possible = groups.supported & np.isfinite(time) & (counts > 0)[None, :]
+    G, C = time.shape
+    if G == 0:
+        return 0.0
+    if not possible.any(axis=1).all():
+        return float("inf")
+    m = Model("work_bound")
+    y = m.add_variables("y", (G, C), ub=possible.astype(np.float64))
+    T = m.add_variables("T")
+    m.add_constraints("spread", y.cols, 1.0, "==", 1.0)
+    cols = np.concatenate([y.cols.T, np.full((C, 1), T.start)], axis=1)
+    coefs = np.concatenate([np.where(possible, time, 0.0).T, -counts[:, None]], axis=1)
+    m.add_constraints("capacity", cols, coefs, "<=", 0.0)
+    m.set_objective(np.array([T.start]), [1.0])
+    found = solve_model(m, "highs")
+    return float(found.objective) if found.objective is not None else 0.0
+
