@@ -430,6 +430,7 @@ def _solve_other(instance, args: argparse.Namespace, contiguity: str):
         cpu_contiguity=not args.accelerators_only,
         objective=args.objective,
         overlap=args.overlap,
+        time_limit=args.time_limit,  # the DP stops past it; the baselines do not take one
         baseline_options=baseline_options,
     )
 
