@@ -217,3 +217,10 @@ def test_dp_does_not_depend_on_its_blocks_or_its_pruning(monkeypatch, training, 
         monkeypatch.setattr(dp, "_PRUNE_WORTH", worth)
         again = dp.solve_dp(graph, ideals, overlap=overlap)
         assert (again.value, again.stages, again.pairs) == (default.value, default.stages, default.pairs)
+
+
+def test_cli_dp_time_limit_ends_without_a_placement(capsys):
+    path = str(paper_path("throughput/LayerGraphs/inceptionv3_inference.json"))
+    assert main(["solve", path, "--method", "dp", "--time-limit", "0.01", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "no_solution" and data["placement"] is None

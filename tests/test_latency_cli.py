@@ -103,10 +103,3 @@ def test_dp_split_and_dp_method_stop_at_their_time_limit():
     assert stopped.status == "no_solution" and stopped.placement is None
     assert "time limit" in stopped.message
     assert dp_split(inst, time_limit=0.01) is None
-
-
-def test_cli_dp_time_limit_ends_without_a_placement(capsys):
-    path = str(paper_path("throughput/LayerGraphs/inceptionv3_inference.json"))
-    assert main(["solve", path, "--method", "dp", "--time-limit", "0.01", "--json"]) == 1
-    data = json.loads(capsys.readouterr().out)
-    assert data["status"] == "no_solution" and data["placement"] is None
