@@ -393,6 +393,63 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{message} (see '{self.prog} --help')")
 
 
+#: GPUs per server in :func:`server_scaling`.
+SERVER_SIZE = 4
+
+
+def server_scaling(base: Instance, gpus: int, *, bandwidth: float = 1000.0, network: float = 100.0,
+                   network_latency: float = 0.01) -> dict[str, Instance]:
+    """The instances behind docs/formulations.md, "How the model grows with the
+    number of devices": ``base`` (a paper-model instance: classes "acc" and "cpu")
+    on ``gpus`` GPUs in servers of ``SERVER_SIZE`` and one CPU, four ways.
+
+    - ``nolinks``: one GPU class of ``gpus`` devices;
+    - ``classes``: one GPU class per server (``s0``, ``s1``, ...), no links;
+    - ``servers``: the same classes and a class-pair link (the network) between
+      every two servers;
+    - ``devpairs``: one GPU class and a device-pair link between every two GPUs of
+      different servers (the same costs as ``servers``).
+
+    A GPU takes the accelerator's times and memory, a link of ``bandwidth`` bytes per
+    time unit and no latency; the network has ``network`` and ``network_latency``;
+    the CPU keeps its times and pays nothing. An edge carries ``cost * 1000`` bytes
+    (the base's costs at the GPU link). Raises InputError when ``gpus`` is not a
+    positive multiple of ``SERVER_SIZE``. O(variants * (nodes + edges + links)).
+
+    Example: ``server_scaling(load_instance("base.json"), 8)["servers"]``.
+    """
+    if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus <= 0 or gpus % SERVER_SIZE:
+        raise InputError(f"gpus must be a positive multiple of {SERVER_SIZE}, got {gpus!r}")
+    names = base.topology.class_names
+    if "acc" not in names or "cpu" not in names:
+        raise InputError("server_scaling needs an instance in the paper's model (device classes acc and cpu)")
+    memory = base.topology.class_of("acc").memory
+    servers = [f"s{i}" for i in range(gpus // SERVER_SIZE)]
+
+    def graph(gpu_classes: list[str]) -> OpGraph:
+        nodes = []
+        for n in base.graph.nodes:
+            times = {c: n.times["acc"] for c in gpu_classes} if "acc" in n.supported else {}
+            nodes.append(OpNode(n.id, {**times, "cpu": n.times["cpu"]}, frozenset({*times, "cpu"}), n.memory,
+                                n.backward, n.color_class))
+        edges = tuple(OpEdge(e.source, e.target, e.cost, e.cost * 1000) for e in base.graph.edges)
+        return OpGraph(tuple(nodes), edges)
+
+    cpu = DeviceClass("cpu", "cpu", 1, None, False)
+    one = (DeviceClass("gpu", "gpu", gpus, memory, True, bandwidth, 0.0), cpu)
+    per = tuple(DeviceClass(s, "gpu", SERVER_SIZE, memory, True, bandwidth, 0.0) for s in servers) + (cpu,)
+    net = tuple(Link(a, b, network, network_latency) for i, a in enumerate(servers) for b in servers[i + 1:])
+    pairs = tuple(Link(f"gpu:{a}", f"gpu:{b}", network, network_latency)
+                  for a in range(gpus) for b in range(a + 1, gpus) if a // SERVER_SIZE != b // SERVER_SIZE)
+    variants = {
+        "nolinks": (Topology(one), ["gpu"]),
+        "classes": (Topology(per), servers),
+        "servers": (Topology(per, links=net), servers),
+        "devpairs": (Topology(one, links=pairs), ["gpu"]),
+    }
+    return {name: Instance(graph(cls), topo, f"{name}_{gpus}") for name, (topo, cls) in variants.items()}
+
+
 def write_examples(directory: str | Path, force: bool = False) -> list[Path]:
     """Write every example to ``directory/NAME.json`` in the native format.
 
@@ -413,6 +470,25 @@ def write_examples(directory: str | Path, force: bool = False) -> list[Path]:
     return paths
 
 
+def write_scaling(base_path: str | Path, directory: str | Path, force: bool = False,
+                  sizes: Sequence[int] = (4, 8, 16, 32)) -> list[Path]:
+    """Write :func:`server_scaling` of the instance at ``base_path`` for each size
+    to ``directory/VARIANT_D.json``; refuses (before writing) to overwrite without
+    ``force``. Example: ``write_scaling("base.json", "scaling")``."""
+    from .io import load_instance, save_instance
+
+    base = load_instance(base_path)
+    out = Path(directory)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} is a file, not a directory")
+    made = {out / f"{name}_{d}.json": inst for d in sizes for name, inst in server_scaling(base, d).items()}
+    refuse_overwrite(*made, force=force)
+    out.mkdir(parents=True, exist_ok=True)
+    for path, inst in made.items():
+        save_instance(inst, path, fmt="native", overwrite=True)
+    return list(made)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python3 -m placement_ilp.examples DIR [--force]``: write the examples.
     Returns 0, or 2 after a one-line ``error: ...`` on bad input."""
@@ -420,9 +496,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                      description="Write the heterogeneous example instances to DIR.")
     parser.add_argument("directory", metavar="DIR")
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
+    parser.add_argument("--scaling", metavar="BASE",
+                        help="instead: write the device-scaling instances of docs/formulations.md "
+                             "(NAME_D.json for D in 4, 8, 16, 32) made from the instance BASE")
     try:
         args = parser.parse_args(argv)
-        for path in write_examples(args.directory, args.force):
+        paths = (write_examples(args.directory, args.force) if args.scaling is None
+                 else write_scaling(args.scaling, args.directory, args.force))
+        for path in paths:
             print(path)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

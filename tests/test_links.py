@@ -545,3 +545,27 @@ def test_bad_links_in_the_python_api():
     ):
         with pytest.raises(InputError, match=message):
             make()
+
+
+def test_server_scaling_instances_have_the_documented_sizes(tmp_path):
+    # docs/formulations.md, "How the model grows with the number of devices": D = 8
+    from placement_ilp.cli import main
+    from placement_ilp.examples import server_scaling, write_scaling
+    from placement_ilp.io import load_instance as load
+    from placement_ilp.solve import build
+
+    base = tmp_path / "base.json"
+    assert main(["generate", "-o", str(base), "--layers", "16", "--width", "4", "--seed", "1"]) == 0
+    made = server_scaling(load(base), 8)
+    sizes = {name: build(inst, "maxload", contiguity="none").model for name, inst in made.items()}
+    assert (sizes["nolinks"].num_rows, sizes["nolinks"].num_cols, sizes["nolinks"].num_entries) == (2129, 1033, 8025)
+    assert (sizes["servers"].num_rows, sizes["servers"].num_cols, sizes["servers"].num_entries) == (4049, 1489, 20001)
+    assert (sizes["devpairs"].num_rows, sizes["devpairs"].num_entries) == (4049, 20001)
+    pipeline = build(made["servers"], "maxload", contiguity="pipeline").model
+    assert (pipeline.num_rows, pipeline.num_cols, pipeline.num_entries) == (12541, 4576, 56287)
+    with pytest.raises(InputError, match="multiple of 4"):
+        server_scaling(load(base), 6)
+    paths = write_scaling(base, tmp_path / "scaling", sizes=(4,))
+    assert sorted(p.name for p in paths) == ["classes_4.json", "devpairs_4.json", "nolinks_4.json", "servers_4.json"]
+    with pytest.raises(InputError, match="refusing to overwrite"):
+        write_scaling(base, tmp_path / "scaling", sizes=(4,))
