@@ -647,7 +647,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--warm-start",
         metavar="PLACEMENT",
         help="MILP: start HiGHS from a placement file, from a method's placement (dp, pipedream, local-search, "
-        "partition, one-accelerator), 'auto' (default: the DP's when it applies, else PipeDream's) or 'none'. "
+        "partition, one-accelerator), 'auto' (default: the DP's when it applies, else PipeDream's, else the "
+        "partition baseline's) or 'none'. "
         "With --objective latency: 'auto' (default) starts from the best, scored for latency, of the "
         "interval, greedy and all-CPU heuristics and the DP split (when the DP finishes in 30 s); "
         "dp, greedy, all-cpu or a file add that placement to the heuristics; 'none' gives no start",
