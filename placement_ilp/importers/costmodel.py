@@ -45,6 +45,16 @@ TIME_UNIT = 1e-6
 
 GRANULARITIES = ("operator", "layer")
 
+#: what an importer does with an operator its FLOP formulas do not know: refuse it,
+#: or cost it as an elementwise operator over its output.
+UNKNOWN_OPS = ("error", "elementwise")
+
+
+def check_unknown_ops(value: Any) -> None:
+    """InputError unless ``value`` is one of ``UNKNOWN_OPS``. O(1)."""
+    if value not in UNKNOWN_OPS:
+        raise InputError(f"unknown_ops must be one of {', '.join(UNKNOWN_OPS)}, got {value!r}")
+
 _NATIVE_FIELDS = {"name", "kind", "count", "memory", "pays_communication", "bandwidth", "latency"}
 _COST_FIELDS = {
     "device", "peak_flops", "memory_bandwidth", "op_overhead", "efficiency",

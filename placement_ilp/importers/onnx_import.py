@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import InputError
-from .costmodel import CostTopology, ImportedModel, OpRecord, build_instance
+from .costmodel import CostTopology, ImportedModel, OpRecord, build_instance, check_unknown_ops
 from .flops import (
     BATCH_NORM_INFERENCE_FLOPS_PER_ELEMENT,
     NORM_FLOPS_PER_ELEMENT,
@@ -41,7 +41,6 @@ from .flops import (
     pool_flops,
 )
 
-UNKNOWN_OPS = ("error", "elementwise")
 
 _LAYOUT = frozenset({
     "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Expand", "Slice", "Split",
@@ -150,8 +149,7 @@ def ops_from_onnx(model: Any, dims: Mapping[str, int] | None = None, unknown_ops
     Example: ``sum(op.flops for op in ops_from_onnx(load_onnx("model.onnx")))``.
     """
     onnx = require_onnx()
-    if unknown_ops not in UNKNOWN_OPS:
-        raise InputError(f"unknown_ops must be one of {', '.join(UNKNOWN_OPS)}, got {unknown_ops!r}")
+    check_unknown_ops(unknown_ops)
     model_copy = onnx.ModelProto()
     model_copy.CopyFrom(model)
     _fix_dims(model_copy, dims or {})

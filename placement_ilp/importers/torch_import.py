@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..errors import InputError
-from .costmodel import CostTopology, ImportedModel, OpRecord, build_instance
+from .costmodel import CostTopology, ImportedModel, OpRecord, build_instance, check_unknown_ops
 from .flops import (
     BATCH_NORM_INFERENCE_FLOPS_PER_ELEMENT,
     NORM_FLOPS_PER_ELEMENT,
@@ -50,7 +50,6 @@ from .flops import (
     pool_flops,
 )
 
-UNKNOWN_OPS = ("error", "elementwise")
 
 
 def require_torch():
@@ -324,8 +323,7 @@ def ops_from_program(program: Any, unknown_ops: str = "error") -> tuple[list[OpR
     require_torch()
     from torch.export.graph_signature import InputKind
 
-    if unknown_ops not in UNKNOWN_OPS:
-        raise InputError(f"unknown_ops must be one of {', '.join(UNKNOWN_OPS)}, got {unknown_ops!r}")
+    check_unknown_ops(unknown_ops)
     kinds = {spec.arg.name: spec for spec in program.graph_signature.input_specs if hasattr(spec.arg, "name")}
     # value of each FX node: ("op", id) | ("param", target) | ("input", None) | ("const", None)
     value: dict[str, tuple[str, str | None]] = {}
