@@ -55,7 +55,6 @@ def exhaustive_all_levels(instance, objective="sum", overlap=False, cpu_contigui
     """
     groups = instance.graph.colour_groups()
     classes = instance.topology.classes
-    best: dict[str, float | None] = {level: None for level in LEVELS}
 
     def assignments(k, used):
         if k == len(groups):
@@ -68,7 +67,15 @@ def exhaustive_all_levels(instance, objective="sum", overlap=False, cpu_contigui
                 for rest in assignments(k + 1, more):
                     yield [Device(dc.name, index)] + rest
 
-    for choice in assignments(0, [0] * len(classes)):
+    return best_per_level(instance, groups, assignments(0, [0] * len(classes)), objective, overlap, cpu_contiguity)
+
+
+def best_per_level(instance, groups, choices, objective="sum", overlap=False, cpu_contiguity=True):
+    """Score every choice (one device per colour group, in ``groups`` order) with the
+    evaluator and keep the best value at each contiguity level it reaches:
+    ``{level: value or None}``. O(len(choices)) evaluations."""
+    best: dict[str, float | None] = {level: None for level in LEVELS}
+    for choice in choices:
         placement = Placement({v: d for group, d in zip(groups, choice) for v in group})
         ev = evaluate(instance, placement, objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity)
         if not ev.feasible:

@@ -40,7 +40,7 @@ from placement_ilp.placement import Placement
 from placement_ilp.solve import solve
 from placement_ilp.topology import Device, DeviceClass, Link, Topology
 
-from .test_heterogeneous import RANK, close, exhaustive_all_levels, heterogeneous_instances
+from .test_heterogeneous import RANK, best_per_level, close, exhaustive_all_levels, heterogeneous_instances
 
 LEVELS = ("pipeline", "convex", "none")
 # examples per random test; raise it to search harder (LINKS_EXAMPLES=500)
@@ -56,16 +56,8 @@ def exhaustive_every_device(instance, objective="sum", overlap=False, cpu_contig
     of a class are not interchangeable). ``{level: value or None}``. Cost:
     devices^groups evaluations."""
     groups = instance.graph.colour_groups()
-    best: dict[str, float | None] = {level: None for level in LEVELS}
-    for choice in itertools.product(instance.topology.devices(), repeat=len(groups)):
-        placement = Placement({v: d for group, d in zip(groups, choice) for v in group})
-        ev = evaluate(instance, placement, objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity)
-        if not ev.feasible:
-            continue
-        for level in LEVELS:
-            if RANK[ev.contiguity.level] >= RANK[level] and (best[level] is None or ev.objective_value < best[level]):
-                best[level] = ev.objective_value
-    return best
+    choices = itertools.product(instance.topology.devices(), repeat=len(groups))
+    return best_per_level(instance, groups, choices, objective, overlap, cpu_contiguity)
 
 
 @st.composite
