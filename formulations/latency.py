@@ -80,7 +80,7 @@ import numpy as np
 
 from placement_ilp.errors import InputError
 from placement_ilp.latency import (
-    _check_inference,
+    _check_latency_instance,
     all_on_cpus,
     evaluate_latency,
     evaluate_latency_with_subgraphs,
@@ -142,7 +142,7 @@ class LatencyMILP(Builder):
         starts: tuple = (),
     ) -> None:
         self._given_starts = tuple(starts)
-        _check_inference(instance)
+        _check_latency_instance(instance)
         if isinstance(max_subgraphs, bool) or not isinstance(max_subgraphs, int) or max_subgraphs < 1:
             raise InputError(f"max_subgraphs must be a whole number >= 1, got {max_subgraphs!r}")
         if upper_bound is not None and not (isinstance(upper_bound, (int, float)) and upper_bound >= 0):

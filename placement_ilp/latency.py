@@ -291,7 +291,9 @@ class LatencyReport:
 
 
 # --------------------------------------------------------------------- helpers
-def _check_inference(instance: Instance) -> None:
+def _check_latency_instance(instance: Instance) -> None:
+    """InputError for what the latency model does not cover: training graphs and
+    pairwise links. O(nodes) at most."""
     if instance.graph.is_training:
         first = next(n.id for n in instance.graph.nodes if n.backward)
         raise InputError(
@@ -850,7 +852,7 @@ def evaluate_latency(instance: Instance, placement: Placement, *, max_subgraphs:
     (reason names acc:0 and the path a -> b -> c), with ``max_subgraphs=2`` it is
     True and the latency is the sum of the three steps.
     """
-    _check_inference(instance)
+    _check_latency_instance(instance)
     q = _check_q(max_subgraphs)
     assignment = {v: _as_device(d, f"node {v!r}") for v, d in dict(placement.assignment).items()}
     _check_nodes(instance, assignment)
@@ -947,7 +949,7 @@ def evaluate_latency_with_subgraphs(
     Example: ``evaluate_latency_with_subgraphs(inst, {"a": (Device("acc", 0), 0),
     "b": Device("cpu", 0), "c": (Device("acc", 0), 1)}, max_subgraphs=2).latency``.
     """
-    _check_inference(instance)
+    _check_latency_instance(instance)
     q = _check_q(max_subgraphs)
     parsed = {v: _parse_slot(x, v) for v, x in dict(assignment).items()}
     _check_nodes(instance, parsed)
@@ -1005,7 +1007,7 @@ def all_on_cpus(instance: Instance) -> Placement:
     Example: ``evaluate_latency(inst, all_on_cpus(inst)).latency`` is the
     all-CPU critical path (the paper's "latency when using only CPUs").
     """
-    _check_inference(instance)
+    _check_latency_instance(instance)
     out: dict[NodeId, Device] = {}
     names = _cpu_class_names(instance)
     if not names:
@@ -1113,7 +1115,7 @@ def greedy_latency(instance: Instance) -> Placement:
     Example: chain a -> b -> c with sizes 2, 2, 2 and one accelerator of memory 4:
     a and b on acc:0, c on a CPU.
     """
-    _check_inference(instance)
+    _check_latency_instance(instance)
     graph, topo = instance.graph, instance.topology
     accs = _accelerators(instance)
     blocks = greedy_blocks(instance)
@@ -1166,7 +1168,7 @@ def interval_latency(instance: Instance) -> Placement:
     Example: ``evaluate_latency(inst, interval_latency(inst), max_subgraphs=1).feasible``
     is True.
     """
-    _check_inference(instance)
+    _check_latency_instance(instance)
     graph, topo = instance.graph, instance.topology
     accs = _accelerators(instance)
     blocks = greedy_blocks(instance)
@@ -1380,7 +1382,7 @@ def solve_latency(
         raise InputError(f"warm_start must be one of {', '.join(LATENCY_WARM_STARTS)}, got {warm_start!r}")
     dp_seconds = 0.0
     if mode == "auto":
-        _check_inference(instance)
+        _check_latency_instance(instance)
         t_dp = time.perf_counter()
         split = dp_split(instance, time_limit=AUTO_START_DP_SECONDS)
         dp_seconds = time.perf_counter() - t_dp
@@ -1439,5 +1441,5 @@ def solve_latency(
         warm_start=started,
         upper_bound=builder.upper_bound,
         message=raw.message,
-        start_seconds=dp_seconds or 0.0,
+        start_seconds=dp_seconds,
     )

@@ -254,8 +254,9 @@ def find_start(
                     raise
         # "auto" falls back on PipeDream, then on the partition baseline (which, unlike
         # the DP and PipeDream, also runs when pairwise links make costs partner-dependent)
-        for method in (("pipedream", "partition") if spec == "auto" else (spec,)):
-            if placement is not None or spec == "dp":
+        fallbacks = {"auto": ("pipedream", "partition"), "dp": ()}.get(spec, (spec,))
+        for method in fallbacks:
+            if placement is not None:
                 break
             source = method
             try:
