@@ -13,10 +13,14 @@ from .graph import OpEdge, OpGraph, OpNode
 from .instance import Instance
 from .io import load_instance, load_placement, save_instance, save_placement
 from .placement import Placement
+from .feasibility import explain_infeasible
 from .solve import Problem, Result, Start, build, find_start, prepare, solve
+from .stopping import Budget
 from .topology import Device, DeviceClass, Link, Topology, paper_topology
 
 __all__ = [
+    "Budget",
+    "explain_infeasible",
     "Device",
     "DeviceClass",
     "Evaluation",

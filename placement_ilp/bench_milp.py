@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError, refuse_overwrite
+from .errors import InputError
+from .io.files import check_output, write_atomic
 from .io import load_instance
 from .solve import find_start, prepare
 
@@ -101,7 +102,8 @@ def run(args) -> str:
     files = [Path(p) for p in args.instances] if args.instances else paper_throughput_files()
     if not files:
         raise InputError("no instances given and ../shared/instances/tarnawski2020 is absent")
-    refuse_overwrite(args.csv, args.markdown, force=args.force)
+    check_output(args.csv, force=args.force, what="--csv")
+    check_output(args.markdown, force=args.force, what="--markdown")
     from formulations import get_builder
 
     formulations = [f for f in args.formulations.split(",") if f]
@@ -121,8 +123,8 @@ def run(args) -> str:
     table = milp_table(files, formulations, levels, time_limit=args.time_limit, warm_start=args.warm_start,
                        threads=args.threads, progress=report)
     if args.csv:
-        table.to_csv(args.csv, index=False)
+        write_atomic(args.csv, table.to_csv(index=False), overwrite=True)
     if args.markdown:
-        Path(args.markdown).write_text(to_markdown(table) + "\n")
+        write_atomic(args.markdown, to_markdown(table) + "\n", overwrite=True)
     with pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_rows", 1000):
         return table.to_string(index=False)

@@ -1,7 +1,9 @@
 """The ``placement-ilp`` command line.
 
 Exit codes: 0 success; 1 the problem has no placement (infeasible, or none found
-in time); 2 invalid input or usage, reported as one line ``error: ...``.
+in time) or the evaluated placement breaks a constraint; 2 invalid input or usage,
+reported as one line ``error: ...``; 130 a second interrupt (the first one stops the
+solve and reports the best placement so far, see :mod:`placement_ilp.stopping`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import sys
 from typing import Sequence
 
 from . import io
-from .errors import InputError, refuse_overwrite
+from .errors import InputError
+from .io import files
+from .stopping import Budget, catch_signals, check_time_limit
 from .structure import forward_graph, width
 
 EXIT_OK, EXIT_NO_PLACEMENT, EXIT_BAD_INPUT = 0, 1, 2
@@ -101,7 +105,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         placement = io.load_placement(args.placement, instance, unlimited_cpus=True)
         report = evaluate_latency(instance, placement, max_subgraphs=args.subgraphs_per_accelerator)
         print(json.dumps(report.to_dict(), indent=1) if args.json else report.summary())
-        return EXIT_OK
+        return EXIT_OK if report.feasible else EXIT_NO_PLACEMENT
     placement = io.load_placement(args.placement, instance)
     result = evaluate(
         instance,
@@ -114,13 +118,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=1))
     else:
         print(result.summary())
-    return EXIT_OK
+    return EXIT_OK if result.feasible else EXIT_NO_PLACEMENT
 
 
 # -- generate -----------------------------------------------------------------
 def cmd_generate(args: argparse.Namespace) -> int:
     from . import generators
 
+    files.check_output(args.output, force=args.force, what="-o")
     if args.family == "layered":
         if args.topology or args.granularity != "operator":
             raise InputError("--topology and --granularity go with the costed families (transformer, resnet, inception)")
@@ -135,7 +140,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     else:
         from .importers import load_cost_topology
 
-        refuse_overwrite(args.output, force=args.force)
         options = dict(
             topology=load_cost_topology(args.topology) if args.topology else None,
             accelerators=args.accelerators, cpus=args.cpus, training=args.training,
@@ -157,7 +161,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from .importers import import_model, load_cost_topology
 
-    refuse_overwrite(args.output, force=args.force)
+    files.check_output(args.output, force=args.force, what="-o")
     dims = {}
     for item in args.dim:
         key, sep, value = item.partition("=")
@@ -186,45 +190,60 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 # -- solve --------------------------------------------------------------------
 def cmd_solve(args: argparse.Namespace) -> int:
-    from .solve import prepare, with_start
+    from .solve import cap_threads, check_gap, solve
 
+    budget = Budget(check_time_limit(args.time_limit, "--time-limit"))  # the whole run, from here
+    check_gap(args.gap, "--gap")
+    _check_outputs(args)
     instance = _load(args.instance, strict=False)
     contiguity = args.contiguity or ("none" if args.non_contiguous else "pipeline")
-    refuse_overwrite(args.output, args.export, force=args.force)
+    threads, note = cap_threads(args.threads, "--threads")
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     if args.objective == "latency":
-        return _solve_latency(instance, args)
+        return _solve_latency(instance, args, budget, threads)
     if args.method != "milp":
-        result = _solve_other(instance, args, contiguity)
+        result = _solve_other(instance, args, contiguity, budget)
         return _report(instance, result, contiguity, args)
-    problem, start = prepare(
-        instance,
-        args.formulation,
-        warm_start=_warm_start(instance, args.warm_start),
-        contiguity=contiguity,
-        cpu_contiguity=not args.accelerators_only,
-        objective=args.objective,
-        overlap=args.overlap,
-    )
-    if args.export:
-        from .backends.highs import write_model
-
-        write_model(problem.model, args.export)
     live = _live_progress(args)
     try:
-        result = problem.solve(
-            time_limit=args.time_limit,
+        result = solve(
+            instance,
+            formulation=args.formulation,
+            warm_start=_warm_start(instance, args.warm_start),
+            contiguity=contiguity,
+            cpu_contiguity=not args.accelerators_only,
+            objective=args.objective,
+            overlap=args.overlap,
             gap=args.gap,
-            threads=args.threads,
+            threads=threads,
             backend=args.backend,
-            warm_start=None if start is None else start.placement,
             log=args.log,
             log_file=args.log_file,
             progress=live,
+            export=args.export,
+            budget=budget,
         )
     finally:
         if live is not None:
             live.close()
-    return _report(instance, with_start(result, start), contiguity, args)
+    return _report(instance, result, contiguity, args)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every file ``solve`` will write, checked before any work: its folder exists and
+    takes a file, it does not exist yet (unless --force), and no two are the same."""
+    if files.same_file(args.output, args.export):
+        raise InputError(f"-o and --export name the same file {args.output}; give two files")
+    for path in (args.output, args.export):
+        if files.same_file(path, args.instance):
+            raise InputError(f"{path} is the instance file; write the result elsewhere")
+    files.check_output(args.output, force=args.force, what="-o")
+    files.check_output(args.export, force=args.force, what="--export")
+    if args.export and args.method != "milp":
+        raise InputError("--export writes a MILP; it goes with --method milp")
+    if args.log_file:
+        files.check_output(args.log_file, force=True, what="--log-file")
 
 
 class _LiveProgress:
@@ -314,7 +333,7 @@ def _live_progress(args: argparse.Namespace):
 LATENCY_METHODS = ("milp", "dp", "greedy", "all-cpu")
 
 
-def _solve_latency(instance, args: argparse.Namespace) -> int:
+def _solve_latency(instance, args: argparse.Namespace, budget: Budget, threads: int | None) -> int:
     """--objective latency: the latency MILP, or a baseline scored for latency."""
     from .latency import evaluate_latency, solve_latency
 
@@ -335,7 +354,7 @@ def _solve_latency(instance, args: argparse.Namespace) -> int:
         live = _live_progress(args)
         try:
             found = solve_latency(
-                instance, max_subgraphs=q, time_limit=args.time_limit, gap=args.gap, threads=args.threads,
+                instance, max_subgraphs=q, gap=args.gap, threads=threads, budget=budget,
                 backend=args.backend, log=args.log, log_file=args.log_file, starts=starts, progress=live,
                 warm_start=mode,
             )
@@ -344,12 +363,12 @@ def _solve_latency(instance, args: argparse.Namespace) -> int:
                 live.close()
         placement, report = found.placement, found.report
         status, bound, gap = found.status, found.bound, found.gap
-        start_name = found.warm_start
+        start_name, message = found.warm_start, found.message
         build_s, solve_s = found.build_seconds, found.solve_seconds
     else:
         import time as _time
 
-        start, start_name = _time.perf_counter(), None
+        start, start_name, message = _time.perf_counter(), None, ""
         placement = _latency_baseline(instance, args.method)
         report = None if placement is None else evaluate_latency(instance, placement, max_subgraphs=q)
         solve_s, build_s, bound, gap = _time.perf_counter() - start, 0.0, None, None
@@ -366,15 +385,15 @@ def _solve_latency(instance, args: argparse.Namespace) -> int:
         "solve_seconds": round(solve_s, 6),
         "method": args.method,
         "formulation": "latency" if args.method == "milp" else None,
+        "message": message,
         "placement": None if placement is None else {str(d): v for d, v in sorted(placement.by_device().items())},
         "subgraphs": None
         if report is None
         else [{"device": str(x.device), "index": x.index, "nodes": list(x.nodes)} for x in report.subgraphs],
     }
-    if args.output and placement is not None:
-        io.save_placement(instance, placement, args.output, objective=value, overwrite=args.force)
+    _quiet(args)
     if args.json:
-        print(json.dumps(data, indent=1))
+        print(json.dumps(data, indent=1), flush=True)
     else:
         print(f"instance   {instance.name} ({len(instance.graph)} nodes)")
         print(f"method     {args.method} (objective latency, {q} subgraph(s) per accelerator)")
@@ -383,9 +402,13 @@ def _solve_latency(instance, args: argparse.Namespace) -> int:
         if start_name is not None:
             print(f"start      {start_name}'s placement")
         print(f"time       build {build_s:.3f} s, solve {solve_s:.3f} s")
+        if message and status != "optimal":
+            print(f"note       {message}")
         if report is not None:
             print()
             print(report.summary())
+    if args.output and placement is not None:
+        io.save_placement(instance, placement, args.output, objective=value, overwrite=args.force)
     return EXIT_OK if placement is not None else EXIT_NO_PLACEMENT
 
 
@@ -410,12 +433,10 @@ def _warm_start(instance, spec: str | None):
     return io.load_placement(spec, instance)
 
 
-def _solve_other(instance, args: argparse.Namespace, contiguity: str):
+def _solve_other(instance, args: argparse.Namespace, contiguity: str, budget: Budget):
     """The DP or a baseline, through the same solve() as the MILP."""
     from .solve import solve
 
-    if args.export:
-        raise InputError("--export writes a MILP; it goes with --method milp")
     baseline_options: dict = {}
     if args.method == "expert":
         if not args.split:
@@ -430,19 +451,28 @@ def _solve_other(instance, args: argparse.Namespace, contiguity: str):
         cpu_contiguity=not args.accelerators_only,
         objective=args.objective,
         overlap=args.overlap,
-        time_limit=args.time_limit,  # the DP stops past it; the baselines do not take one
+        budget=budget,  # the DP stops past its time; the baselines do not take one
         baseline_options=baseline_options,
     )
 
 
 def _report(instance, result, contiguity: str, args: argparse.Namespace) -> int:
+    """Print the result, then write the placement (so a failed write loses nothing)."""
+    _quiet(args)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1), flush=True)
+    else:
+        print(_solve_summary(instance, result, contiguity), flush=True)
     if args.output and result.placement is not None:
         io.save_placement(instance, result.placement, args.output, objective=result.objective, overwrite=args.force)
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=1))
-    else:
-        print(_solve_summary(instance, result, contiguity))
     return EXIT_OK if result.placement is not None else EXIT_NO_PLACEMENT
+
+
+def _quiet(args: argparse.Namespace) -> None:
+    """From here on an interrupt is only noted: the run is over, its outputs are written."""
+    signals = getattr(args, "signals", None)
+    if signals is not None:
+        signals.raising = False
 
 
 def _num(x) -> str:
@@ -461,7 +491,7 @@ def _solve_summary(instance, result, contiguity: str) -> str:
     stats = result.stats or {}
     if "warm_start" in stats:
         lines.append(f"start      {stats['warm_start']}'s placement, max-load {_num(stats['start_value'])}")
-    if result.message and result.method != "milp":
+    if result.message and (result.method != "milp" or result.status != "optimal"):
         lines.append(f"note       {result.message}")
     if result.evaluation is not None:
         lines.append("")
@@ -713,7 +743,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
-        return args.run(args)
+        with catch_signals() as signals:
+            args.signals = signals
+            return args.run(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -37,7 +37,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .errors import InputError, refuse_overwrite
+from .errors import InputError
+from .io.files import check_output, write_atomic
 from .solve import METHODS
 
 #: MILP variants of the table and the contiguity each one solves.
@@ -424,12 +425,13 @@ def markdown_table(table) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Handler of ``placement-ilp compare``: print the table, write the CSV when asked.
 
-    Exit code 0 when some run found a placement, 1 when none did; InputError (exit 2)
+    Exit code 0 when some run found a placement, 1 when none did, 2 when a run failed
+    (a broken instance: the table, then one line naming the first); InputError (exit 2)
     for bad options, and before any run for an existing ``--csv`` file without
     ``--force``. Example: ``main(["compare", "instances/default.json", "--methods", "dp"])``.
     """
     methods = parse_methods(args.methods)
-    refuse_overwrite(args.csv, force=args.force)
+    check_output(args.csv, force=args.force, what="--csv")
     table = compare(
         args.instances,
         methods,
@@ -441,6 +443,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(markdown_table(table) if args.markdown else format_table(table))
     if args.csv:
         write_csv(table, args.csv, overwrite=args.force)
+    failed = table[table["status"].str.startswith("error")]
+    if len(failed):
+        first = failed.iloc[0]
+        more = f" (and {len(failed) - 1} more failed runs)" if len(failed) > 1 else ""
+        print(f"error: {first['instance']} {first['method']}: {first['status'][len('error: '):]}{more}",
+              file=sys.stderr)
+        return 2
     return 0 if table["objective"].notna().any() else 1
 
 
@@ -451,14 +460,7 @@ def write_csv(table, path: str | os.PathLike, *, overwrite: bool = False) -> Non
     and ``overwrite`` is False, or cannot be written. O(rows x columns).
     Example: ``write_csv(compare(["instances/default.json"], ["dp"]), "out.csv")``.
     """
-    p = Path(path)
-    try:
-        with open(p, "w" if overwrite else "x", encoding="utf-8", newline="") as handle:
-            table.to_csv(handle, index=False)
-    except FileExistsError:
-        raise InputError(f"{p} exists; refusing to overwrite it (use --force)") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot write ({exc.strerror or exc})") from None
+    write_atomic(path, table.to_csv(index=False), overwrite=overwrite)
 
 
 def register(subparsers) -> argparse.ArgumentParser:

@@ -67,8 +67,8 @@ class DPTooLarge(InputError):
     """The ideals would not fit in the memory budget."""
 
 
-class DPTimeLimit(InputError):
-    """The DP did not finish within its time limit."""
+class DPTimeLimit(Exception):
+    """The DP did not finish within its time limit (a status of the run, not bad input)."""
 
 
 @dataclass(frozen=True)
@@ -260,7 +260,8 @@ def enumerate_ideals(dpg: DPGraph, max_ideals: int) -> Ideals:
             if k is None:
                 if len(bits) >= max_ideals:
                     raise DPTooLarge(
-                        f"the DP needs more than {max_ideals:,} ideals, beyond its memory budget; "
+                        f"the DP needs more than {max_ideals:,} ideal{'s' if max_ideals != 1 else ''}, "
+                        "beyond its memory budget (its table has a row per device count of every class); "
                         "use --method milp (or raise the budget)"
                     )
                 v = low.bit_length() - 1

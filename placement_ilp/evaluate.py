@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .checks import check_bool, check_instance, check_placement_arg
 from .contiguity import ContiguityReport, contiguity_level
 from .errors import InputError
 from .graph import NodeId
@@ -211,15 +212,19 @@ def evaluate(
     cpu_contiguity: whether CPU devices are held to contiguity (see
         :func:`placement_ilp.contiguity.contiguity_level`).
 
-    Raises InputError when the placement names an unknown node or device or leaves a
-    node out, or for an unknown objective. Complexity O(devices * (V + E)) (the
-    loads alone are O(V + E)).
+    Raises InputError when an argument has the wrong type, when the placement names an
+    unknown node or device or leaves a node out, or for an unknown objective.
+    Complexity O(devices * (V + E)) (the loads alone are O(V + E)).
 
     Example: nodes a -> b (acc time 1 and 2, edge cost 0.5), a on acc:0, b on acc:1:
     both devices pay 0.5 of communication, loads 1.5 and 2.5, max-load 2.5.
     With links, a sends its output once at the cost of its slowest link to a
     receiver, and each receiver pays its own link to a's device.
     """
+    check_instance(instance)
+    check_placement_arg(placement)
+    check_bool(overlap, "overlap")
+    check_bool(cpu_contiguity, "cpu_contiguity")
     check_placement(instance, placement)
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective {objective!r} (one of {', '.join(OBJECTIVES)})")

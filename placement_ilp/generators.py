@@ -17,6 +17,11 @@ the ready-made descriptions), exactly as an imported model is:
 
 Their ``seed`` draws the jitter of every time (a factor in [1 - j, 1 + j]) and,
 for ``inception_like``, the branches. Same arguments, same instance.
+
+Every generator checks its arguments before building anything: sizes are whole
+numbers >= 1, device counts whole numbers in [0, MAX_DEVICES] (not both 0 for the
+default topology), and a graph of more than :data:`MAX_GENERATED_NODES`
+(1,000,000) nodes is refused, naming the arguments that set its size.
 """
 
 from __future__ import annotations
@@ -25,13 +30,42 @@ import math
 import random
 from typing import TYPE_CHECKING
 
+from .checks import MAX_DEVICES, check_int
 from .errors import InputError
 from .graph import OpEdge, OpGraph, OpNode
 from .instance import Instance
-from .topology import PAPER_ACCELERATOR, PAPER_CPU, paper_topology
+from .topology import PAPER_ACCELERATOR, PAPER_CPU, TOO_MANY_DEVICES, paper_topology
 
 if TYPE_CHECKING:
     from .importers.costmodel import CostTopology, OpRecord
+
+#: The most nodes a generator builds (a training graph counts both passes). Larger
+#: graphs take minutes to build, and no method of the toolkit places them.
+MAX_GENERATED_NODES = 1_000_000
+
+
+def _check_sizes(**sizes: object) -> None:
+    """InputError naming the first argument that is not a whole number >= 1."""
+    for what, value in sizes.items():
+        check_int(value, what, minimum=1)
+
+
+def _check_devices(accelerators: object, cpus: object, *, need_one: bool = True) -> None:
+    """InputError unless both counts are whole numbers in [0, MAX_DEVICES] and, with
+    ``need_one``, not both 0 (the counts make the default topology)."""
+    for what, value in (("accelerators", accelerators), ("cpus", cpus)):
+        check_int(value, what, maximum=MAX_DEVICES, why_maximum=TOO_MANY_DEVICES)
+    if need_one and accelerators == 0 and cpus == 0:
+        raise InputError("no devices: accelerators and cpus are both 0")
+
+
+def _check_node_count(nodes: int, training: bool, arguments: str) -> None:
+    """InputError when the graph would have more than MAX_GENERATED_NODES nodes
+    (twice ``nodes`` with ``training``); ``arguments`` names what sets its size."""
+    total = nodes * (2 if training else 1)
+    if total > MAX_GENERATED_NODES:
+        raise InputError(f"{arguments} would make {total} nodes, more than {MAX_GENERATED_NODES}, the most a "
+                         "generator builds (MAX_GENERATED_NODES)")
 
 
 def layered_dag(
@@ -60,8 +94,9 @@ def layered_dag(
 
     Example: ``layered_dag(4, 2, seed=1).graph.nodes[0].id == 0``.
     """
-    if layers < 1 or width < 1:
-        raise InputError(f"layers and width must be >= 1, got {layers} and {width}")
+    _check_sizes(layers=layers, width=width)
+    _check_devices(accelerators, cpus)
+    _check_node_count(layers * width, training, f"layers = {layers} and width = {width}")
     rng = random.Random(seed)
     grid = [[layer * width + k for k in range(width)] for layer in range(layers)]
     nodes: list[OpNode] = []
@@ -167,12 +202,6 @@ def _costed(net: _Network, topology: "CostTopology | None", accelerators: int, c
     ).instance
 
 
-def _check_sizes(**sizes: int) -> None:
-    for what, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InputError(f"{what} must be a whole number >= 1, got {value!r}")
-
-
 def transformer_encoder(
     layers: int = 4,
     *,
@@ -209,6 +238,8 @@ def transformer_encoder(
                  vocab=vocab, classes=classes)
     if d_model % heads:
         raise InputError(f"d_model ({d_model}) must be a multiple of heads ({heads})")
+    _check_devices(accelerators, cpus, need_one=topology is None)
+    _check_node_count(15 * layers + 3, training, f"layers = {layers}")
     net = _Network()
     tokens, d, ffn = batch * seq, d_model, ffn_mult * d_model
     scores = batch * heads * seq * seq
@@ -264,6 +295,8 @@ def residual_cnn(
     """
     _check_sizes(blocks=blocks, blocks_per_stage=blocks_per_stage, channels=channels, image=image, batch=batch,
                  classes=classes)
+    _check_devices(accelerators, cpus, need_one=topology is None)
+    _check_node_count(9 * blocks + 6, training, f"blocks = {blocks}")
     net = _Network()
     size, c = image, channels
     # the stem reads the image, which no operator produces: no inputs
@@ -338,6 +371,10 @@ def inception_like(
                  classes=classes)
     if max_branches < 2:
         raise InputError(f"max_branches must be >= 2 for a fork, got {max_branches}")
+    _check_devices(accelerators, cpus, need_one=topology is None)
+    # a module: at most max_branches branches of 6 operators, a concat and a pool
+    _check_node_count(modules * (6 * max_branches + 2) + 5, training,
+                      f"modules = {modules} and max_branches = {max_branches}")
     rng = random.Random(seed)
     net = _Network()
     size, c = image, channels

@@ -8,43 +8,47 @@ colour class must sit on one device). An edge ``(u, v)`` carries the time
 size in ``bytes`` (for topologies that give bandwidths).
 
 Construction validates everything: an :class:`OpGraph` that exists is a DAG with
-unique ids, finite non-negative numbers, equal costs on the out-edges of each
-node and no backward-to-forward edge. A colour class made of backward nodes only
-is accepted (the paper's own training workloads have them) and rejected by
-:meth:`OpGraph.check_strict`.
+unique ids, finite non-negative numbers no larger than
+:data:`placement_ilp.checks.MAX_VALUE`, equal costs on the out-edges of each node
+and no backward-to-forward edge. An empty graph is valid (its max-load is 0). A
+colour class made of backward nodes only is accepted (the paper's own training
+workloads have them) and rejected by :meth:`OpGraph.check_strict`.
 """
 
 from __future__ import annotations
 
 import math
+from collections import abc
 from dataclasses import dataclass, field
 from typing import Hashable, Iterable, Mapping
 
 import networkx as nx
 
+from .checks import check_number, shown
 from .errors import InputError
 
 NodeId = Hashable  # int or str in practice
 
-
-def check_number(value: object, what: str) -> float:
-    """Return ``value`` as a float, or raise InputError if it is not a finite number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"{what} must be a number, got {value!r}")
-    if math.isnan(value):
-        raise InputError(f"{what} is NaN")
-    if math.isinf(value):
-        raise InputError(f"{what} is infinite")
-    if value < 0:
-        raise InputError(f"{what} is negative ({value!r})")
-    return float(value)
+__all__ = ["NodeId", "OpNode", "OpEdge", "OpGraph", "check_id", "check_number", "make_graph"]
 
 
 def check_id(value: object, what: str) -> NodeId:
-    """Node ids are ints or non-empty strings (not booleans)."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
-        raise InputError(f"{what} {value!r} is not a valid node id (an integer or a non-empty string)")
+    """Node ids are 64-bit integers or non-empty strings (not booleans)."""
+    if (isinstance(value, bool) or not isinstance(value, (int, str)) or value == ""
+            or (isinstance(value, int) and not -2**63 <= value < 2**63)):
+        raise InputError(f"{what} {shown(value)} is not a valid node id (a 64-bit integer or a non-empty string)")
     return value
+
+
+def _check_hashable(value: object, what: str) -> None:
+    """InputError when ``value`` cannot be a dict key (a list, a dict, ...)."""
+    if value is None or type(value) is str or type(value) is int:
+        return
+    try:
+        hash(value)
+    except TypeError:
+        raise InputError(f"{what} must be a string, a number or None, "
+                         f"got {type(value).__name__} {shown(value)}") from None
 
 
 @dataclass(frozen=True)
@@ -70,17 +74,35 @@ class OpNode:
 
     def __post_init__(self) -> None:
         check_id(self.id, "node id")
+        if type(self.times) is not dict and not isinstance(self.times, abc.Mapping):
+            raise InputError(f"node {self.id!r}: times must map device class names to times, "
+                             f"got {type(self.times).__name__} {shown(self.times)}")
         times = {}
-        for cls, t in dict(self.times).items():
+        for cls, t in self.times.items():
+            if not isinstance(cls, str):
+                raise InputError(f"node {self.id!r}: times: device class name {shown(cls)} is not a string")
             times[cls] = check_number(t, f"node {self.id!r}: time on {cls!r}")
         object.__setattr__(self, "times", times)
-        supported = frozenset(times) if self.supported is None else frozenset(self.supported)
-        missing = sorted(supported - set(times))
-        if missing:
-            raise InputError(f"node {self.id!r} is supported on {missing[0]!r} but has no time for it")
+        supported = frozenset(times)
+        if self.supported is not None:
+            try:
+                if isinstance(self.supported, str):
+                    raise TypeError("a single string")
+                supported = frozenset(self.supported)
+            except TypeError:
+                raise InputError(f"node {self.id!r}: supported must be a collection of device class names, "
+                                 f"got {shown(self.supported)}") from None
+        missing = supported - times.keys()
+        if missing:  # a name that is not a string is missing too: every key of times is a string
+            raise InputError(f"node {self.id!r} is supported on {shown(min(missing, key=repr))} but has no time for it")
         object.__setattr__(self, "supported", supported)
         object.__setattr__(self, "memory", check_number(self.memory, f"node {self.id!r}: memory"))
         object.__setattr__(self, "backward", bool(self.backward))
+        _check_hashable(self.color_class, f"node {self.id!r}: color_class")
+        _check_hashable(self.layer_id, f"node {self.id!r}: layer_id")
+        if self.name is not None and not isinstance(self.name, str):
+            raise InputError(f"node {self.id!r}: name must be a string, got {type(self.name).__name__} "
+                             f"{shown(self.name)}")
 
     def time_on(self, cls: str) -> float:
         """Time on a device of class ``cls``; ``inf`` when not supported there."""
@@ -101,6 +123,8 @@ class OpEdge:
     bytes: float | None = None
 
     def __post_init__(self) -> None:
+        check_id(self.source, "edge source")
+        check_id(self.target, "edge target")
         where = f"edge {self.source!r}->{self.target!r}"
         object.__setattr__(self, "cost", check_number(self.cost, f"{where}: cost"))
         if self.bytes is not None:
@@ -122,6 +146,10 @@ class OpGraph:
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(self.nodes))
         object.__setattr__(self, "edges", tuple(self.edges))
+        for items, kind in ((self.nodes, OpNode), (self.edges, OpEdge)):
+            for item in items:
+                if not isinstance(item, kind):
+                    raise InputError(f"an OpGraph is made of OpNode and OpEdge values, got {shown(item)}")
         index: dict[NodeId, int] = {}
         for i, node in enumerate(self.nodes):
             if node.id in index:

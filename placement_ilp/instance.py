@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import MAX_VALUE, shown
 from .errors import InputError
 from .graph import NodeId, OpGraph
 from .topology import Device, Link, Topology
@@ -53,11 +54,53 @@ class Instance:
     name: str = "instance"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.graph, OpGraph) or not isinstance(self.topology, Topology):
+            raise InputError(f"an Instance is an OpGraph and a Topology, got {shown(self.graph)} and "
+                             f"{shown(self.topology)}")
+        if not isinstance(self.name, str):
+            raise InputError(f"instance name must be a string, got {shown(self.name)}")
         known = set(self.topology.class_names)
         for node in self.graph.nodes:
             for cls in node.times:
                 if cls not in known:
                     raise InputError(f"node {node.id!r} has a time for unknown device class {cls!r}")
+        self.check_totals()
+
+    def check_totals(self) -> None:
+        """InputError when a total over the graph exceeds :data:`~placement_ilp.checks.MAX_VALUE`:
+        each number is within the limit, but the models use sums of them as one
+        coefficient (a colour group's time or memory) or bound (the latency MILP's
+        big-M values reach the sum of all times). Checked: the node times on each
+        class, the node memory sizes, the communication costs of the node outputs,
+        and the transfer times (``bytes / bandwidth + latency`` per node with a
+        successor) over each paying class's own link with a bandwidth and over each
+        link. O(n * C + m).
+
+        Example: 10 nodes of time 2e12 on class "acc" add up to 2e13, and are refused.
+        """
+        graph, topo = self.graph, self.topology
+        times: dict[str, float] = {}
+        for node in graph.nodes:
+            for cls in node.supported:
+                times[cls] = times.get(cls, 0.0) + node.times[cls]
+        totals = {f"the node times on class {cls!r}": total for cls, total in times.items()}
+        totals["the node memory sizes"] = sum(n.memory for n in graph.nodes)
+        senders = [v for v in graph.ids if graph.successors(v)]
+        totals["the communication costs of the node outputs"] = sum(graph.out_cost(v) for v in senders)
+        rated = [(f"device class {c.name!r}", c.bandwidth, c.latency) for c in topo.classes
+                 if c.bandwidth is not None and c.pays_communication]
+        rated += [(f"link {k.a!r}-{k.b!r}", k.bandwidth, k.latency) for k in topo.links]
+        if rated:
+            sent = sum(graph.out_bytes(v) for v in senders)
+            for where, bandwidth, latency in rated:
+                totals[f"the transfer times over {where} (bandwidth {bandwidth:g})"] = \
+                    sent / bandwidth + latency * len(senders)
+        for what, total in totals.items():
+            if total > MAX_VALUE:
+                raise InputError(
+                    f"{what} add up to {total:g} over the graph's {len(graph)} nodes, more than {MAX_VALUE:g}, "
+                    "the largest number the solvers represent exactly enough; scale the units"
+                )
 
     @property
     def devices(self) -> list[Device]:

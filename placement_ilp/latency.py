@@ -1348,6 +1348,7 @@ def solve_latency(
     log: bool = False,
     log_file: str | None = None,
     progress: Any = None,
+    budget: Any = None,
     **builder_options: Any,
 ) -> LatencyResult:
     """Minimise the latency of ``instance`` with the "latency" MILP and check the
@@ -1359,7 +1360,11 @@ def solve_latency(
     the DP finishes within ``AUTO_START_DP_SECONDS`` and its automatic memory
     budget; "heuristics" the same without the DP; "none" (also False) no start.
     The MILP's answer is then never worse than its start. ``progress`` a callable given live
-    :class:`~placement_ilp.backends.highs.Progress` reports (HiGHS only); other keyword options go to
+    :class:`~placement_ilp.backends.highs.Progress` reports (HiGHS only); ``budget`` the run's
+    :class:`~placement_ilp.stopping.Budget` (``time_limit`` covers the DP split, the build and the
+    MILP). Ctrl-C, or the time running out before the solver has a split, ends with status
+    "interrupted" or "time_limit" and the start's split. A ``gap`` looser than the default ends
+    with status "gap_limit". Other keyword options go to
     :class:`formulations.latency.LatencyMILP`. Raises
     :class:`placement_ilp.solve.FormulationError` when the decoded split is
     infeasible, scores worse than the solver's objective, or (at proven
@@ -1370,13 +1375,19 @@ def solve_latency(
     from formulations.latency import LatencyMILP  # lazy: formulations imports this module
 
     from .backends import solve_model
-    from .result import Status, relative_gap
-    from .solve import FormulationError
+    from .result import SolveResult, Status, relative_gap
+    from .checks import check_instance
+    from .solve import FormulationError, check_gap
+    from .stopping import Budget, check_time_limit
 
-    if gap < 0:
-        raise InputError(f"gap must be >= 0, got {gap}")
-    if time_limit is not None and time_limit <= 0:
-        raise InputError(f"time limit must be positive, got {time_limit}")
+    check_instance(instance)
+    time_limit = check_time_limit(time_limit)
+    gap = check_gap(gap)
+    budget = Budget(time_limit) if budget is None else budget
+    if len(instance.graph) == 0:
+        empty = evaluate_latency_with_subgraphs(instance, {}, max_subgraphs=max_subgraphs)
+        return LatencyResult("optimal", 0.0, 0.0, 0.0, 0.0, 0.0, max_subgraphs, Placement({}), {}, empty, 0.0,
+                             None, None, "the graph has no nodes: its latency is 0")
     mode = {True: "auto", False: "none", None: "none"}.get(warm_start, warm_start)
     if mode not in LATENCY_WARM_STARTS:
         raise InputError(f"warm_start must be one of {', '.join(LATENCY_WARM_STARTS)}, got {warm_start!r}")
@@ -1384,7 +1395,13 @@ def solve_latency(
     if mode == "auto":
         _check_latency_instance(instance)
         t_dp = time.perf_counter()
-        split = dp_split(instance, time_limit=AUTO_START_DP_SECONDS)
+        left = budget.remaining()
+        try:
+            split = dp_split(instance, time_limit=AUTO_START_DP_SECONDS if left is None
+                             else min(AUTO_START_DP_SECONDS, left / 2))
+        except KeyboardInterrupt:
+            budget.interrupt()
+            split = None
         dp_seconds = time.perf_counter() - t_dp
         if split is not None:
             builder_options["starts"] = (*builder_options.get("starts", ()), ("dp", split))
@@ -1393,6 +1410,10 @@ def solve_latency(
     model = builder.build()
     build_seconds = time.perf_counter() - t0
     options: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap, "threads": threads}
+    if str(backend).lower() == "highs":
+        options["budget"] = budget
+    elif budget.remaining() is not None:
+        options["time_limit"] = budget.remaining()
     if log:
         options["log_to_console"] = True
     if log_file is not None:
@@ -1405,6 +1426,31 @@ def solve_latency(
         if start is not None:
             options["mip_start"] = start
             started = builder.incumbent[0]
+    if budget.should_stop():
+        raw = SolveResult(Status(budget.stop_status()) if budget.interrupted else Status.NO_SOLUTION, None,
+                          None, None, None, 0.0, str(backend), "stopped before the solver ran")
+    else:
+        try:
+            raw = solve_model(model, backend, **options)
+        except KeyboardInterrupt:
+            if budget.interrupted:
+                raise
+            budget.interrupt()
+            raw = SolveResult(Status.INTERRUPTED, None, None, None, None, 0.0, str(backend),
+                              "interrupted by the user")
+    if not raw.has_solution and started is not None and budget.should_stop():
+        # stopped before the solver took up the start: the start is the best split so far
+        raw = SolveResult(Status(budget.stop_status()), None, None, raw.bound, None, raw.solve_seconds,
+                          raw.solver, f"{raw.message}; the {started} start is the best split found".lstrip("; "))
+        split = builder.incumbent[1]
+        report = evaluate_latency_with_subgraphs(instance, split, max_subgraphs=max_subgraphs)
+        return LatencyResult(
+            status=raw.status.value, latency=report.latency, bound=raw.bound,
+            gap=relative_gap(report.latency, raw.bound), build_seconds=build_seconds,
+            solve_seconds=raw.solve_seconds, max_subgraphs=max_subgraphs,
+            placement=Placement({v: d for v, (d, _) in split.items()}), subgraphs=split, report=report,
+            solver_objective=None, warm_start=started, upper_bound=builder.upper_bound, message=raw.message,
+            start_seconds=dp_seconds)
     raw = solve_model(model, backend, **options)
     placement = split = report = None
     latency = None
@@ -1426,6 +1472,11 @@ def solve_latency(
                 f"latency: the evaluator's latency {latency!r} is below the solver's optimum {solver!r}"
             )
     status = str(raw.status.value if isinstance(raw.status, Status) else raw.status)
+    message = raw.message
+    if status == "infeasible":
+        from .feasibility import explain_infeasible
+
+        message = "; ".join(m for m in (explain_infeasible(instance), message) if m)
     return LatencyResult(
         status=status,
         latency=latency,
@@ -1440,6 +1491,6 @@ def solve_latency(
         solver_objective=raw.objective,
         warm_start=started,
         upper_bound=builder.upper_bound,
-        message=raw.message,
+        message=message,
         start_seconds=dp_seconds,
     )

@@ -6,23 +6,38 @@ Every method of the toolkit (MILP, DP, baselines, files) ends in a
 
 from __future__ import annotations
 
+from collections import abc
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from .checks import shown
 from .errors import InputError
 from .graph import NodeId
 from .instance import Instance
-from .topology import Device
+from .topology import Device, as_device
 
 
 @dataclass(frozen=True)
 class Placement:
-    """``assignment[node_id]`` is the device of that node."""
+    """``assignment[node_id]`` is the device of that node: a :class:`Device`, a
+    ``(class, index)`` pair or a ``"class:index"`` string (stored as a Device).
+
+    Example: ``Placement({1: "acc:0", 2: ("cpu", 0)}).device_of(1) == Device("acc", 0)``.
+    """
 
     assignment: Mapping[NodeId, Device]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "assignment", {v: Device(*d) for v, d in dict(self.assignment).items()})
+        if not isinstance(self.assignment, abc.Mapping):
+            raise InputError(f'a Placement maps node ids to devices, e.g. Placement({{1: "acc:0"}}), '
+                             f"got {type(self.assignment).__name__} {shown(self.assignment)}")
+        assignment = {}
+        for v, d in self.assignment.items():
+            try:
+                assignment[v] = as_device(d)
+            except InputError as exc:
+                raise InputError(f"node {shown(v)}: {exc}") from None
+        object.__setattr__(self, "assignment", assignment)
 
     def device_of(self, node_id: NodeId) -> Device:
         return self.assignment[node_id]
@@ -45,7 +60,7 @@ class Placement:
             for v in nodes:
                 if v in assignment:
                     raise InputError(f"node {v!r} is placed twice ({assignment[v]} and {device})")
-                assignment[v] = Device(*device)
+                assignment[v] = device
         return Placement(assignment)
 
 

@@ -30,7 +30,9 @@ from typing import Any, Hashable
 
 import numpy as np
 
-from .errors import InputError, refuse_overwrite
+from .errors import InputError
+from .io import files
+from .io.files import write_atomic
 from .graph import NodeId
 from .instance import Instance
 from .placement import Placement
@@ -578,7 +580,7 @@ def check_output(path: str | os.PathLike, overwrite: bool = False) -> Path:
     p = Path(path)
     if p.suffix.lower() not in SUFFIXES:
         raise InputError(f"{p}: plots are written as {' or '.join(SUFFIXES)} (got {p.suffix or 'no suffix'!r})")
-    refuse_overwrite(p, force=overwrite)
+    files.check_output(p, force=overwrite, what="-o")
     return p
 
 
@@ -607,11 +609,6 @@ def save_plot(
     p = check_output(path, overwrite)
     fig = figure(instance, placement, kind=kind, objective=objective, overlap=overlap,
                  cpu_contiguity=cpu_contiguity, max_subgraphs=max_subgraphs)
-    try:
-        with open(p, "wb" if overwrite else "xb") as handle:
-            fig.savefig(handle, format=p.suffix.lower().lstrip("."), dpi=dpi)
-    except FileExistsError:
-        raise InputError(f"{p} exists; refusing to overwrite it (use --force)") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot write ({exc.strerror or exc})") from None
+    write_atomic(p, lambda temp: fig.savefig(temp, format=p.suffix.lower().lstrip("."), dpi=dpi),
+                 overwrite=overwrite)
     return p

@@ -8,28 +8,56 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Status", "SolveResult", "relative_gap"]
+__all__ = ["Status", "SolveResult", "relative_gap", "proven_optimal", "OPTIMAL_GAP"]
 
 
 class Status(str, enum.Enum):
     """Outcome of a solve.
 
-    OPTIMAL      proven optimal (within the requested relative gap).
+    OPTIMAL      proven optimal (within :data:`OPTIMAL_GAP`).
     TIME_LIMIT   stopped early (time, node or iteration limit, interrupt) *with*
                  a feasible incumbent; ``values`` holds it.
     INFEASIBLE   the solver proved that no feasible point exists.
     NO_SOLUTION  no incumbent and no infeasibility proof: a limit hit before
                  the first feasible point, an unbounded model, a cutoff that
                  removed every solution, or a solver error (see ``message``).
+    GAP_LIMIT    stopped at the user's relative gap, looser than
+                 :data:`OPTIMAL_GAP`: a placement, not proven optimal.
+    INTERRUPTED  the user stopped the run (Ctrl-C, SIGTERM); ``values`` holds
+                 the best solution found so far, if any.
     """
 
     OPTIMAL = "optimal"
     TIME_LIMIT = "time_limit"
     INFEASIBLE = "infeasible"
     NO_SOLUTION = "no_solution"
+    GAP_LIMIT = "gap_limit"
+    INTERRUPTED = "interrupted"
 
     def __str__(self) -> str:
         return self.value
+
+
+#: The relative gap within which a solve counts as proven optimal (the default
+#: ``gap`` of every solve); a run stopped at a looser gap the user asked for has
+#: status "gap_limit".
+OPTIMAL_GAP = 1e-6
+#: The absolute gap within which a solve counts as proven optimal (HiGHS' default
+#: ``mip_abs_gap``: it stops there too).
+OPTIMAL_ABS_GAP = 1e-6
+
+
+def proven_optimal(objective: float | None, bound: float | None) -> bool:
+    """True when ``bound`` proves ``objective`` optimal within :data:`OPTIMAL_GAP`
+    (relative) or :data:`OPTIMAL_ABS_GAP` (absolute). O(1).
+
+    >>> proven_optimal(100.0, 100.0 - 1e-5), proven_optimal(100.0, 99.0)
+    (True, False)
+    """
+    gap = relative_gap(objective, bound)
+    if gap is None:
+        return False
+    return gap <= OPTIMAL_GAP * (1 + 1e-9) or abs(objective - bound) <= OPTIMAL_ABS_GAP
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -89,8 +117,10 @@ class SolveResult:
 
     @property
     def has_solution(self) -> bool:
-        """True when ``values`` holds a feasible point (status optimal or time_limit)."""
-        return self.values is not None and self.status in (Status.OPTIMAL, Status.TIME_LIMIT)
+        """True when ``values`` holds a feasible point (status optimal, time_limit,
+        gap_limit or interrupted)."""
+        return self.values is not None and self.status in (
+            Status.OPTIMAL, Status.TIME_LIMIT, Status.GAP_LIMIT, Status.INTERRUPTED)
 
     def summary(self) -> str:
         """One line for logs: status, objective, bound, gap and time.

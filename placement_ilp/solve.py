@@ -10,6 +10,7 @@ placement; the solver's own value is kept as ``solver_objective`` and must agree
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -17,11 +18,13 @@ from typing import Any
 import numpy as np
 
 from .backends import solve_model
+from .checks import check_instance, check_int, check_number
 from .errors import InputError
 from .evaluate import Evaluation, evaluate
 from .instance import Instance
 from .placement import Placement
-from .result import Status, relative_gap
+from .result import OPTIMAL_GAP, Status, relative_gap
+from .stopping import Budget, can_bound, check_time_limit, run_bounded
 
 #: The contiguity level each formulation contiguity option guarantees.
 _LEVEL_ORDER = {"pipeline": 2, "convex": 1, "none": 0}
@@ -36,8 +39,10 @@ class Result:
     """What a method returns, whichever method it is.
 
     status: "optimal", "time_limit" (stopped with a placement), "infeasible",
-        "no_solution" (stopped without one) or, for the heuristic baselines,
-        "feasible" (a placement with no optimality claim).
+        "no_solution" (stopped without one), "gap_limit" (stopped at the user's gap,
+        looser than the default), "interrupted" (the user stopped it; the best
+        placement so far, if any) or, for the heuristic baselines, "feasible" (a
+        placement with no optimality claim).
     objective: the evaluator's value of ``placement`` (None without one).
     bound: the best proven lower bound; gap: (objective - bound) / objective.
     """
@@ -71,6 +76,7 @@ class Result:
             "solve_seconds": round(self.solve_seconds, 6),
             "method": self.method,
             "formulation": self.formulation,
+            "message": self.message,
             "placement": None
             if self.placement is None
             else {str(d): nodes for d, nodes in sorted(self.placement.by_device().items())},
@@ -90,7 +96,7 @@ class Problem:
     def __init__(self, instance: Instance, formulation: Any = "maxload", **options: Any) -> None:
         from formulations import get_builder
 
-        self.instance = instance
+        self.instance = check_instance(instance)
         cls = get_builder(formulation)
         start = time.perf_counter()
         self.builder = cls(instance, **options)
@@ -113,24 +119,34 @@ class Problem:
         self,
         *,
         time_limit: float | None = None,
-        gap: float = 1e-6,
+        gap: float = OPTIMAL_GAP,
         threads: int | None = None,
         backend: str = "highs",
         warm_start: Placement | None = None,
         log: bool = False,
         log_file: str | None = None,
         progress: Any = None,
+        budget: Budget | None = None,
     ) -> Result:
         """Solve the model, decode and evaluate. ``gap`` is the relative gap at which
-        the solver may stop (1e-6: proven optimal); ``warm_start`` a placement to
-        start from (ignored when the formulation cannot hold it); ``progress`` a
-        callable given live :class:`~placement_ilp.backends.highs.Progress` reports
-        (HiGHS backend only)."""
-        if gap < 0:
-            raise InputError(f"gap must be >= 0, got {gap}")
-        if time_limit is not None and time_limit <= 0:
-            raise InputError(f"time limit must be positive, got {time_limit}")
+        the solver may stop (the default: proven optimal; a looser one ends with
+        status "gap_limit"); ``warm_start`` a placement to start from (ignored when
+        the formulation cannot hold it); ``progress`` a callable given live
+        :class:`~placement_ilp.backends.highs.Progress` reports (HiGHS backend only);
+        ``budget`` the run's clock (see :mod:`placement_ilp.stopping`). Stopped by the
+        time limit or the user before the solver found a placement, it reports the
+        warm start's. Threads beyond the machine's cores are capped (said in
+        ``message``)."""
+        time_limit = check_time_limit(time_limit)
+        gap = check_gap(gap)
+        threads, note = cap_threads(threads)
+        budget = Budget(time_limit) if budget is None else budget
         options: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap, "threads": threads}
+        highs = str(backend).lower() == "highs"
+        if highs:
+            options["budget"] = budget
+        elif budget.remaining() is not None:
+            options["time_limit"] = budget.remaining()
         if log:
             options["log_to_console"] = True
         if log_file is not None:
@@ -142,9 +158,10 @@ class Problem:
             if start is not None:
                 options["mip_start"] = start
         highs_options = getattr(self.builder, "highs_options", None)
-        if highs_options and str(backend).lower() == "highs":
+        if highs_options and highs:
             options["highs_options"] = dict(highs_options)
         raw = solve_model(self.model, backend, **options)
+        status = str(raw.status.value if isinstance(raw.status, Status) else raw.status)
         placement = evaluation = None
         objective = None
         if raw.has_solution:
@@ -152,7 +169,14 @@ class Problem:
             evaluation = self._evaluate(placement)
             objective = evaluation.objective_value
             self._check(raw, evaluation)
-        status = str(raw.status.value if isinstance(raw.status, Status) else raw.status)
+        elif warm_start is not None and (raw.status == Status.INTERRUPTED or budget.should_stop()):
+            # stopped before the solver took up the start: the start is the best so far
+            evaluation = self._evaluate(warm_start)
+            if evaluation.feasible:
+                placement, objective = warm_start, evaluation.objective_value
+                status = budget.stop_status()
+            else:
+                evaluation = None
         gap_value = relative_gap(objective, raw.bound)
         return Result(
             status=status,
@@ -166,7 +190,7 @@ class Problem:
             placement=placement,
             evaluation=evaluation,
             solver_objective=raw.objective,
-            message=raw.message,
+            message="; ".join(m for m in (raw.message, note) if m),
         )
 
     def _check(self, raw, evaluation: Evaluation) -> None:
@@ -197,6 +221,29 @@ class Problem:
             )
 
 
+def check_gap(value: Any, argument: str = "gap") -> float:
+    """``value`` as a relative gap: a finite number >= 0; InputError naming
+    ``argument`` otherwise. O(1). Example: ``check_gap(0.01) == 0.01``."""
+    return check_number(value, argument, minimum=0.0, maximum=None)
+
+
+def cap_threads(threads: Any, argument: str = "threads") -> tuple[int | None, str]:
+    """``threads`` capped at the machine's cores, and a note when it was capped
+    (more threads than cores only slow HiGHS down). None stays None (the solver's
+    choice); anything but a whole number >= 1 is an InputError naming ``argument``.
+    O(1). Example: ``cap_threads(100000)`` gives ``(os.cpu_count(), "threads ...")``.
+    """
+    if threads is None:
+        return None, ""
+    if isinstance(threads, float):  # 2.0 is fine in a JSON file, not as an argument
+        raise InputError(f"{argument} must be a whole number >= 1, got {threads!r}")
+    threads = check_int(threads, argument, minimum=1)
+    cores = os.cpu_count() or 1
+    if threads > cores:
+        return cores, f"{argument} {threads} capped at {cores}, the machine's cores"
+    return threads, ""
+
+
 @dataclass(frozen=True)
 class Start:
     """A placement to start the MILP from: its evaluator value and where it came from."""
@@ -205,6 +252,7 @@ class Start:
     value: float
     source: str  # "dp", a baseline's name, or "given"
     contiguity: str  # the strictest contiguity level the placement meets
+    evaluation: Evaluation | None = None
 
 
 #: The DP's memory budget when it only provides an automatic warm start: it keeps
@@ -221,6 +269,7 @@ def find_start(
     objective: str = "sum",
     overlap: bool = False,
     cpu_contiguity: bool = True,
+    budget: Budget | None = None,
 ) -> Start | None:
     """A feasible placement to warm-start the MILP, scored by the evaluator.
 
@@ -230,13 +279,32 @@ def find_start(
     ``WARM_START_METHODS``, a :class:`Placement` ("given"), or None (no start).
     The DP's placement is pipeline-contiguous, so it is feasible at every level and
     its value is an upper bound for all three. Returns None when the method finds
-    no feasible placement. Cost: that of the method (the DP: seconds on the
-    paper's workloads).
+    no feasible placement. With a time-limited ``budget``, "auto" runs in a child
+    process given half of the time left (:func:`~placement_ilp.stopping.run_bounded`:
+    the MILP gets the rest, and None comes back when the child runs out of time);
+    another method's DP gets half of the time left, and no fallback starts once the
+    time is up.
+    Cost: that of the method (the DP: seconds on the paper's workloads).
 
     Example: ``find_start(inst).value >= solve(inst).objective``.
     """
     if spec is None or spec == "none":
         return None
+    budget = Budget() if budget is None else budget
+    left = budget.remaining()
+    options = dict(objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity)
+    if spec == "auto" and left is not None and can_bound():
+        # the heuristics behind the DP cannot watch the clock: half of the time left, in a child
+        done, start = run_bounded(lambda: _find_start(instance, spec, budget=Budget(left / 2), **options),
+                                  left / 2, budget)
+        return start if done else None
+    return _find_start(instance, spec, budget=budget, **options)
+
+
+def _find_start(instance: Instance, spec: Any, *, objective: str, overlap: bool, cpu_contiguity: bool,
+                budget: Budget) -> Start | None:
+    """find_start's work, in this process."""
+    left = budget.remaining()
     if isinstance(spec, Placement):
         placement, source = spec, "given"
     else:
@@ -246,8 +314,9 @@ def find_start(
         placement, source = None, spec
         if spec in ("auto", "dp"):
             try:
-                budget = AUTO_START_DP_BUDGET if spec == "auto" else None
-                placement = solve_dp_method(instance, overlap=overlap, memory_budget=budget).placement
+                memory = AUTO_START_DP_BUDGET if spec == "auto" else None
+                placement = solve_dp_method(instance, overlap=overlap, memory_budget=memory,
+                                            time_limit=None if left is None else left / 2).placement
                 source = "dp"
             except InputError:
                 if spec == "dp":
@@ -256,7 +325,7 @@ def find_start(
         # the DP and PipeDream, also runs when pairwise links make costs partner-dependent)
         fallbacks = {"auto": ("pipedream", "partition"), "dp": ()}.get(spec, (spec,))
         for method in fallbacks:
-            if placement is not None:
+            if placement is not None or budget.should_stop():
                 break
             source = method
             try:
@@ -272,7 +341,7 @@ def find_start(
         if source == "given":
             raise InputError(f"the warm start is infeasible: {found.violations[0].message}")
         return None
-    return Start(placement, found.objective_value, source, found.contiguity.level)
+    return Start(placement, found.objective_value, source, found.contiguity.level, found)
 
 
 def build(instance: Instance, formulation: Any = "maxload", **options: Any) -> Problem:
@@ -299,7 +368,7 @@ def solve(
     objective: str = "sum",
     overlap: bool = False,
     time_limit: float | None = None,
-    gap: float = 1e-6,
+    gap: float = OPTIMAL_GAP,
     threads: int | None = None,
     backend: str = "highs",
     warm_start: Any = "auto",
@@ -307,6 +376,9 @@ def solve(
     log_file: str | None = None,
     memory_budget: int | None = None,
     baseline_options: dict | None = None,
+    progress: Any = None,
+    export: str | os.PathLike | None = None,
+    budget: Budget | None = None,
 ) -> Result:
     """Minimise the max-load of ``instance`` and return a :class:`Result`.
 
@@ -315,37 +387,136 @@ def solve(
     baseline of the paper ("pipedream", "local-search", "partition",
     "one-accelerator", "expert" with ``baseline_options={"path": FILE}``).
     ``contiguous=True`` is short for ``contiguity="pipeline"``, ``False`` for
-    ``"none"``. Every placement is scored by the evaluator.
+    ``"none"``. ``time_limit`` covers the whole run (warm start, DP, build, MILP).
+    Ctrl-C (KeyboardInterrupt) stops the run and returns status "interrupted" with
+    the best placement so far. ``progress``: a callable given live MILP reports;
+    ``export``: also write the MILP as a .lp/.mps file; ``budget``: the run's clock
+    when the caller keeps one (:class:`~placement_ilp.stopping.Budget`). Every
+    placement is scored by the evaluator; an empty graph has max-load 0. Devices
+    beyond one per colocation group are left out (:func:`trim_idle_devices`; exact).
     Cost: building is O(size of the model); solving is NP-hard in general.
 
     Example: ``solve(load_instance("instances/default.json"), time_limit=60).objective``.
     """
+    check_instance(instance)
+    time_limit = check_time_limit(time_limit)
+    gap = check_gap(gap)
+    budget = Budget(time_limit) if budget is None else budget
     if contiguous is not None:
         contiguity = "pipeline" if contiguous else "none"
     if method not in METHODS:
         raise InputError(f"unknown method {method!r} (one of {', '.join(METHODS)})")
+    if len(instance.graph) == 0:
+        return _empty_graph_result(instance, method, objective, overlap, cpu_contiguity)
+    instance = trim_idle_devices(instance, warm_start if isinstance(warm_start, Placement) else None)
     if method == "dp":
-        return solve_dp_method(
+        run = lambda: solve_dp_method(  # noqa: E731
             instance, contiguity=contiguity, cpu_contiguity=cpu_contiguity, objective=objective,
-            overlap=overlap, memory_budget=memory_budget, time_limit=time_limit,
-        )
-    if method != "milp":
-        return run_baseline(instance, method, objective=objective, overlap=overlap,
-                            cpu_contiguity=cpu_contiguity, **(baseline_options or {}))
-    problem, start = prepare(
-        instance, formulation, warm_start=warm_start, contiguity=contiguity, cpu_contiguity=cpu_contiguity,
-        objective=objective, overlap=overlap,
-    )
-    result = problem.solve(
-        time_limit=time_limit,
-        gap=gap,
-        threads=threads,
-        backend=backend,
-        warm_start=None if start is None else start.placement,
-        log=log,
-        log_file=log_file,
-    )
+            overlap=overlap, memory_budget=memory_budget, time_limit=budget.remaining())
+    elif method != "milp":
+        run = lambda: run_baseline(instance, method, objective=objective, overlap=overlap,  # noqa: E731
+                                   cpu_contiguity=cpu_contiguity, **(baseline_options or {}))
+    else:
+        run = lambda: _solve_milp(  # noqa: E731
+            instance, formulation, budget, warm_start=warm_start, contiguity=contiguity,
+            cpu_contiguity=cpu_contiguity, objective=objective, overlap=overlap, export=export,
+            time_limit=time_limit, gap=gap, threads=threads, backend=backend, log=log, log_file=log_file,
+            progress=progress)
+    try:
+        result = run()
+    except KeyboardInterrupt:
+        if budget.interrupted:  # a second interrupt: the user wants out
+            raise
+        budget.interrupt()
+        return _stopped_result("interrupted", method, None, None, budget)
+    if result.status == "infeasible":
+        result = with_reason(result, instance, contiguity, cpu_contiguity)
+    return result
+
+
+def with_reason(result: Any, instance: Instance, contiguity: str = "none", cpu_contiguity: bool = True) -> Any:
+    """An infeasible ``result`` (any dataclass with ``message``) with the first node or
+    memory limit that makes the instance infeasible, when
+    :func:`~placement_ilp.feasibility.explain_infeasible` finds one. O(n * classes + m)."""
+    from .feasibility import explain_infeasible
+
+    reason = explain_infeasible(instance, contiguity=contiguity if contiguity in _LEVEL_ORDER else "none",
+                                cpu_contiguity=cpu_contiguity)
+    if reason is None:
+        return result
+    return replace(result, message="; ".join(m for m in (reason, result.message) if m))
+
+
+def _solve_milp(instance: Instance, formulation: Any, budget: Budget, *, warm_start: Any, export: Any,
+                **options: Any) -> Result:
+    """solve()'s MILP path: the warm start, the build, the export, the solve; an
+    interrupt keeps the warm start when the solver has nothing better."""
+    level = {k: options.pop(k) for k in ("contiguity", "cpu_contiguity", "objective", "overlap")}
+    start = None
+    try:
+        problem, start = prepare(instance, formulation, warm_start=warm_start, budget=budget, **level)
+        if export is not None:
+            from .backends.highs import write_model
+
+            write_model(problem.model, export)
+        if budget.should_stop():
+            result = _stopped_result(budget.stop_status(), "milp", problem.formulation, start, budget,
+                                     problem.build_seconds)
+        else:
+            result = problem.solve(warm_start=None if start is None else start.placement, budget=budget,
+                                   **options)
+    except KeyboardInterrupt:
+        if budget.interrupted:
+            raise
+        budget.interrupt()
+        result = _stopped_result("interrupted", "milp", None, start, budget)
     return with_start(result, start)
+
+
+def trim_idle_devices(instance: Instance, keep: Placement | None = None) -> Instance:
+    """``instance`` with at most as many devices per class as it has colocation groups.
+
+    With G groups at most G devices are busy, and the devices of a class are
+    interchangeable, so the rest are idle in some optimal placement: dropping them
+    changes no optimum, and a placement of the trimmed instance is one of the
+    original (device indices stay). Devices named by device-pair links, and those
+    ``keep`` uses, are kept. It turns 4,000 accelerators for 24 nodes into 24.
+    O(groups + devices named); returns ``instance`` itself when nothing is dropped.
+
+    Example: ``trim_idle_devices(inst).topology.num_devices <= inst.topology.num_devices``.
+    """
+    groups = len(instance.graph.colour_groups())
+    needed: dict[str, int] = {}
+    used = [] if keep is None else list(keep.assignment.values())
+    for d in (*instance.topology.named_devices, *used):
+        needed[d.cls] = max(needed.get(d.cls, 0), d.index + 1)
+    classes = tuple(replace(c, count=max(min(c.count, groups), needed.get(c.name, 0), 1 if c.count else 0))
+                    for c in instance.topology.classes)
+    if all(a.count == b.count for a, b in zip(classes, instance.topology.classes)):
+        return instance
+    return Instance(instance.graph, replace(instance.topology, classes=classes), instance.name)
+
+
+def _stopped_result(status: str, method: str, formulation: str | None, start: Start | None, budget: Budget,
+                    build_seconds: float = 0.0) -> Result:
+    """The result of a run stopped (``status`` "interrupted" or "time_limit") before
+    the solver had anything: the warm start's placement when there is one."""
+    if start is None:
+        return Result("interrupted" if status == "interrupted" else "no_solution", None, None, None, build_seconds,
+                      budget.elapsed() - build_seconds, method, formulation, None, None, None,
+                      "interrupted by the user" if status == "interrupted" else "stopped by the time limit")
+    return Result(status, start.value, None, None, build_seconds, budget.elapsed() - build_seconds, method,
+                  formulation, start.placement, start.evaluation, None,
+                  f"stopped before the solver ran; the {start.source} start is the best placement found")
+
+
+def _empty_graph_result(instance: Instance, method: str, objective: str, overlap: bool,
+                        cpu_contiguity: bool) -> Result:
+    """An instance without nodes: the empty placement, max-load 0, proven."""
+    placement = Placement({})
+    evaluation = evaluate(instance, placement, objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity)
+    return Result("optimal", 0.0, 0.0, 0.0, 0.0, 0.0, method, None, placement, evaluation, 0.0,
+                  "the graph has no nodes: every device is idle")
 
 
 def prepare(
@@ -357,6 +528,7 @@ def prepare(
     cpu_contiguity: bool = True,
     objective: str = "sum",
     overlap: bool = False,
+    budget: Budget | None = None,
 ) -> tuple[Problem, Start | None]:
     """Find the warm start (see :func:`find_start`) and build the formulation.
 
@@ -374,7 +546,7 @@ def prepare(
     if issubclass(cls, MaxLoad):
         options = dict(contiguity=contiguity, cpu_contiguity=cpu_contiguity, objective=objective, overlap=overlap)
         start = find_start(instance, warm_start, objective=objective, overlap=overlap,
-                           cpu_contiguity=cpu_contiguity)
+                           cpu_contiguity=cpu_contiguity, budget=budget)
         if (issubclass(cls, StrongMaxLoad) and start is not None
                 and _LEVEL_ORDER[start.contiguity] >= _LEVEL_ORDER.get(contiguity, 0)):
             options["upper_bound"] = start.value
@@ -415,7 +587,10 @@ def solve_dp_method(
     ideals = dp.enumerate_ideals(graph, dp.max_ideals_for(graph, budget))
     build_seconds = time.perf_counter() - start
     try:
-        found = dp.solve_dp(graph, ideals, overlap=overlap, time_limit=time_limit)
+        if time_limit is not None and build_seconds > time_limit:
+            raise dp.DPTimeLimit(f"the DP's preparation took longer than its time limit of {time_limit:g} s")
+        found = dp.solve_dp(graph, ideals, overlap=overlap,
+                            time_limit=None if time_limit is None else time_limit - build_seconds)
     except dp.DPTimeLimit as exc:
         return Result("no_solution", None, None, None, build_seconds, time.perf_counter() - start - build_seconds,
                       "dp", None, None, None, None, str(exc), {"dp_nodes": graph.num_nodes, "ideals": ideals.size})

@@ -10,18 +10,25 @@ a device d talking to another device e uses the device-pair link {d, e} if there
 one, else the class-pair link {class(d), class(e)}, else d's own class link
 (``DeviceClass.bandwidth`` / ``latency``, or the edge cost when the class has no
 bandwidth). :meth:`Topology.link_between` answers that question.
+
+A topology has at least one device, and at most
+:data:`~placement_ilp.checks.MAX_DEVICES` (4096), per class and in all.
 """
 
 from __future__ import annotations
 
 import functools
-import math
+import operator
 from dataclasses import dataclass
 from typing import Iterator, NamedTuple
 
+from .checks import MAX_DEVICES, check_int, check_number, shown
 from .errors import InputError
 
 DEVICE_KINDS = ("cpu", "gpu", "dsa", "accelerator")
+
+#: Why :data:`~placement_ilp.checks.MAX_DEVICES` bounds device counts (ends messages).
+TOO_MANY_DEVICES = "the most devices the methods enumerate (MAX_DEVICES)"
 
 #: Class names the paper's format maps to.
 PAPER_ACCELERATOR = "acc"
@@ -41,9 +48,27 @@ class Device(NamedTuple):
     def parse(text: str) -> "Device":
         """Parse ``"cls:index"`` (as printed by ``str(device)``)."""
         cls, sep, index = str(text).rpartition(":")
-        if not sep or not cls or not index.isdigit():
-            raise InputError(f"device name {text!r} is not of the form CLASS:INDEX")
+        if not sep or not cls or not index.isascii() or not index.isdigit() or len(index) > 18:
+            raise InputError(f"device name {shown(text)} is not of the form CLASS:INDEX")
         return Device(cls, int(index))
+
+
+def as_device(value: object) -> Device:
+    """``value`` as a :class:`Device`: a Device, a ``(class, index)`` pair or a
+    ``"class:index"`` string; InputError saying how to write a device otherwise. O(1).
+
+    Example: ``as_device("acc:0") == as_device(("acc", 0)) == Device("acc", 0)``.
+    """
+    if type(value) is Device and isinstance(value.cls, str) and type(value.index) is int:
+        return value
+    if isinstance(value, str):
+        return Device.parse(value)
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and not isinstance(value[1], bool):
+        try:
+            return Device(value[0], operator.index(value[1]))  # ints, numpy integers
+        except TypeError:
+            pass
+    raise InputError(f'{shown(value)} is not a device; write Device("acc", 0), ("acc", 0) or "acc:0"')
 
 
 @dataclass(frozen=True)
@@ -69,20 +94,20 @@ class DeviceClass:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name or ":" in self.name:
-            raise InputError(f"device class name {self.name!r} must be a non-empty string without ':'")
+            raise InputError(f"device class name {shown(self.name)} must be a non-empty string without ':'")
         if self.kind not in DEVICE_KINDS:
             raise InputError(
-                f"device class {self.name!r}: kind {self.kind!r} is not one of {', '.join(DEVICE_KINDS)}"
+                f"device class {self.name!r}: kind {shown(self.kind)} is not one of {', '.join(DEVICE_KINDS)}"
             )
-        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0:
-            raise InputError(f"device class {self.name!r}: count {self.count!r} must be a whole number >= 0")
-        if self.memory is not None:
-            _check_number(self.memory, f"device class {self.name!r}: memory")
-        if self.bandwidth is not None:
-            _check_number(self.bandwidth, f"device class {self.name!r}: bandwidth")
-            if self.bandwidth == 0:
-                raise InputError(f"device class {self.name!r}: bandwidth must be positive")
-        _check_number(self.latency, f"device class {self.name!r}: latency")
+        where = f"device class {self.name!r}"
+        object.__setattr__(self, "count", check_int(self.count, f"{where}: count", maximum=MAX_DEVICES,
+                                                    why_maximum=TOO_MANY_DEVICES))
+        object.__setattr__(self, "memory", check_number(self.memory, f"{where}: memory", allow_none=True))
+        object.__setattr__(self, "bandwidth",
+                           check_number(self.bandwidth, f"{where}: bandwidth", greater_than=0, allow_none=True))
+        object.__setattr__(self, "latency", check_number(self.latency, f"{where}: latency"))
+        if not isinstance(self.pays_communication, bool):
+            raise InputError(f"{where}: pays_communication must be True or False, got {shown(self.pays_communication)}")
 
 
 @dataclass(frozen=True)
@@ -118,10 +143,8 @@ class Link:
             if first == second:
                 raise InputError(f"link {self.a!r}-{self.b!r} joins a device to itself")
         what = f"link {self.a!r}-{self.b!r}"
-        _check_number(self.bandwidth, f"{what}: bandwidth")
-        if self.bandwidth == 0:
-            raise InputError(f"{what}: bandwidth must be positive")
-        _check_number(self.latency, f"{what}: latency")
+        object.__setattr__(self, "bandwidth", check_number(self.bandwidth, f"{what}: bandwidth", greater_than=0))
+        object.__setattr__(self, "latency", check_number(self.latency, f"{what}: latency"))
 
     @property
     def is_device_pair(self) -> bool:
@@ -138,15 +161,6 @@ class Link:
     def cost(self, nbytes: float) -> float:
         """Time to move ``nbytes`` over this link: ``nbytes / bandwidth + latency``. O(1)."""
         return nbytes / self.bandwidth + self.latency
-
-
-def _check_number(value: object, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"{what} must be a number, got {value!r}")
-    if math.isnan(value) or math.isinf(value):
-        raise InputError(f"{what} must be finite, got {value!r}")
-    if value < 0:
-        raise InputError(f"{what} must be >= 0, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -168,10 +182,19 @@ class Topology:
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", tuple(self.classes))
         object.__setattr__(self, "links", tuple(self.links))
+        for c in self.classes:
+            if not isinstance(c, DeviceClass):
+                raise InputError(f"topology classes must be DeviceClass values, got {shown(c)}")
         names = [c.name for c in self.classes]
         for name in names:
             if names.count(name) > 1:
                 raise InputError(f"device class {name!r} is defined twice")
+        total = sum(c.count for c in self.classes)
+        if total == 0:
+            listed = ", ".join(repr(name) for name in names) or "none"
+            raise InputError(f"no devices: every device class has count 0 (classes: {listed})")
+        if total > MAX_DEVICES:
+            raise InputError(f"the topology has {total} devices in all, more than {MAX_DEVICES}, {TOO_MANY_DEVICES}")
         seen: dict[frozenset, Link] = {}
         for link in self.links:
             if not isinstance(link, Link):

@@ -102,7 +102,7 @@ def test_where_the_dp_does_not_apply_it_says_so_in_one_line(argv, message, capsy
 
 def test_memory_guard_stops_with_the_count_and_points_to_the_milp():
     instance = load_instance("instances/default.json")
-    with pytest.raises(dp.DPTooLarge, match=r"more than 1 ideals.*--method milp"):
+    with pytest.raises(dp.DPTooLarge, match=r"more than 1 ideal,.*--method milp"):
         solve(instance, method="dp", memory_budget=1)
     graph = dp.build_dp_graph(instance)
     assert dp.max_ideals_for(graph, 1) == 1

@@ -165,7 +165,8 @@ def test_cli_solve_json_keys_and_output(tmp_path, capsys):
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {
-        "objective", "status", "bound", "gap", "build_seconds", "solve_seconds", "method", "formulation", "placement"
+        "objective", "status", "bound", "gap", "build_seconds", "solve_seconds", "method", "formulation", "message",
+        "placement",
     }
     assert data["status"] == "optimal"
     # the written placement evaluates to the reported objective

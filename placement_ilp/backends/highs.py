@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -22,8 +23,10 @@ import highspy
 import numpy as np
 
 from ..errors import InputError
+from ..io.files import write_atomic
 from ..model import Model
-from ..result import SolveResult, Status, relative_gap
+from ..result import OPTIMAL_GAP, SolveResult, Status, proven_optimal, relative_gap
+from ..stopping import Budget
 
 __all__ = ["solve_highs", "solve_relaxation", "write_model", "read_file_and_solve", "to_highs", "EXTENSIONS", "Progress"]
 
@@ -163,20 +166,85 @@ def _result(h, *, is_mip: bool, seconds: float, cutoff, solver: str = "highs") -
                        gap=gap, solve_seconds=seconds, solver=solver, message=message)
 
 
-def _solve_loaded(h, *, is_mip, time_limit, threads, cutoff, solver="highs") -> SolveResult:
+def _solve_loaded(h, *, is_mip, threads, cutoff, budget: Budget, watch: "_Watch",
+                  mip_rel_gap: float | None = None, solver="highs") -> SolveResult:
     t0 = time.perf_counter()
-    _run(h, threads)
-    if h.getModelStatus() == _MS.kUnboundedOrInfeasible:
+    stopped, finished = _run_until_stopped(h, threads, budget, watch)
+    if finished and stopped is None and h.getModelStatus() == _MS.kUnboundedOrInfeasible:
         # Presolve could not tell which; solving without presolve decides it.
-        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        left = budget.remaining()
         if left is None or left > 0:
             _set_option(h, "presolve", "off")
             if left is not None:
                 _set_option(h, "time_limit", float(left))
             h.clearSolver()
+            stopped, finished = _run_until_stopped(h, threads, budget, watch)
+    seconds = time.perf_counter() - t0
+    if finished:
+        result = _result(h, is_mip=is_mip, seconds=seconds, cutoff=cutoff, solver=solver)
+    else:  # HiGHS did not stop when asked: what its callbacks reported is all there is
+        has = watch.values is not None
+        result = SolveResult(Status.TIME_LIMIT if has else Status.NO_SOLUTION, watch.values,
+                             watch.incumbent if has else None, watch.bound,
+                             relative_gap(watch.incumbent if has else None, watch.bound), seconds, solver,
+                             f"HiGHS did not stop within {STOP_GRACE:g} s of being asked; "
+                             "its best solution reported so far")
+    if stopped == "interrupted":
+        result.status = Status.INTERRUPTED
+        result.message = "interrupted by the user"
+    elif (result.status is Status.OPTIMAL and is_mip and mip_rel_gap is not None
+          and mip_rel_gap > OPTIMAL_GAP and not proven_optimal(result.objective, result.bound)):
+        result.status = Status.GAP_LIMIT
+        result.message = f"stopped at the requested relative gap {mip_rel_gap:g}"
+    return result
+
+
+#: Seconds HiGHS is given to stop after it was asked to, before the run reports what
+#: the callbacks have and leaves HiGHS behind.
+STOP_GRACE = 1.0
+#: How often (seconds) the waiting thread looks at the clock and the stop request.
+_POLL = 0.05
+
+
+def _run_until_stopped(h, threads, budget: Budget, watch: "_Watch") -> tuple[str | None, bool]:
+    """Run HiGHS in a worker thread while this thread watches the budget.
+
+    Past the budget's deadline, on ``budget.interrupt()`` or on a KeyboardInterrupt
+    here (Ctrl-C in the main thread), HiGHS is asked to stop (:meth:`_Watch.stop`).
+    Returns (why it was stopped: None when HiGHS stopped by itself, else "interrupted"
+    or "time_limit"; whether ``run()`` returned, within ``STOP_GRACE`` seconds of being
+    asked). A second KeyboardInterrupt while waiting is raised. O(1) besides the solve;
+    the watch costs one wake-up per ``_POLL`` s.
+    """
+    failure: list[BaseException] = []
+    done = threading.Event()  # not Thread.join: an interrupted join can mark a live thread dead
+
+    def work() -> None:
+        try:
             _run(h, threads)
-    return _result(h, is_mip=is_mip, seconds=time.perf_counter() - t0, cutoff=cutoff,
-                   solver=solver)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            failure.append(exc)
+        finally:
+            done.set()
+
+    stopped, asked = None, None
+    threading.Thread(target=work, name="highs-run", daemon=True).start()
+    while not done.is_set():
+        try:
+            if done.wait(_POLL):
+                break
+            if asked is None and budget.should_stop():
+                stopped, asked = budget.stop_status(), time.monotonic()
+                watch.stop(h)
+            elif asked is not None and time.monotonic() - asked > STOP_GRACE:
+                return stopped, False
+        except KeyboardInterrupt:
+            if budget.interrupted:
+                raise
+            budget.interrupt()
+    if failure:
+        raise failure[0]
+    return stopped, True
 
 
 # -- live progress (optional; nothing here runs without a progress callable) --
@@ -209,25 +277,43 @@ class Progress:
 PROGRESS_HEARTBEAT = 0.5
 
 
-class _ProgressWatch:
-    """Turns HiGHS' MIP callbacks (improving solution, periodic interrupt check) into
-    :class:`Progress` reports: one for each better incumbent or bound, else one per
-    PROGRESS_HEARTBEAT seconds. If the callable raises (Ctrl-C included), HiGHS is asked
-    to stop and :meth:`finish` raises the exception once ``run()`` has returned."""
+class _Watch:
+    """HiGHS' callbacks for one run: live progress, the best solution so far, and stopping.
 
-    def __init__(self, h, progress: Callable[[Progress], None], minimise: bool) -> None:
+    Turns the MIP callbacks (improving solution, periodic interrupt check) into
+    :class:`Progress` reports when a ``progress`` callable is given: one for each better
+    incumbent or bound, else one per PROGRESS_HEARTBEAT seconds. It keeps a copy of
+    the best solution HiGHS reported. After :meth:`stop` (or when the progress callable
+    raised, Ctrl-C included) every interrupt callback (MIP, simplex, interior point)
+    tells HiGHS to stop, and HiGHS' time limit is lowered for the phases that call none
+    (presolve's probing); :meth:`finish` raises the callable's exception once ``run()``
+    has returned.
+    """
+
+    def __init__(self, h, progress: Callable[[Progress], None] | None, minimise: bool) -> None:
         self.progress, self.sign = progress, 1.0 if minimise else -1.0
         self.incumbent: float | None = None
         self.bound: float | None = None
+        self.values: np.ndarray | None = None  # the solution of ``incumbent``
         self.error: BaseException | None = None
+        self.stopping = False
         self.last = 0.0
         self.sent = False
         self.start = time.perf_counter()
+        self._improving, self._mip = -1, set()
         kinds = getattr(getattr(highspy, "cb", None), "HighsCallbackType", None)
-        if kinds is not None:  # a highspy without callbacks gives the final report only
+        if kinds is not None:  # a highspy without callbacks stops at its time limit only
             h.setCallback(self._callback, None)
-            for kind in (kinds.kCallbackMipImprovingSolution, kinds.kCallbackMipInterrupt):
+            for kind in (kinds.kCallbackMipImprovingSolution, kinds.kCallbackMipInterrupt,
+                         kinds.kCallbackSimplexInterrupt, kinds.kCallbackIpmInterrupt):
                 h.startCallback(kind)
+            self._improving = int(kinds.kCallbackMipImprovingSolution)
+            self._mip = {self._improving, int(kinds.kCallbackMipInterrupt)}
+
+    def stop(self, h) -> None:
+        """Ask the running HiGHS ``h`` to stop (from any thread)."""
+        self.stopping = True
+        h.setOptionValue("time_limit", 0.0)
 
     def _update(self, incumbent, bound) -> bool:
         """Keep the better incumbent and the stronger bound; True when either moved."""
@@ -250,33 +336,41 @@ class _ProgressWatch:
 
     def _callback(self, kind, message, out, data_in, user_data) -> None:
         try:
-            if self.error is None:
+            if self.error is None and int(kind) in self._mip:
+                before = self.incumbent
                 moved = self._update(out.mip_primal_bound, out.mip_dual_bound)
-                if moved or not self.sent or time.perf_counter() - self.start - self.last >= PROGRESS_HEARTBEAT:
+                if int(kind) == self._improving and self.incumbent != before and out.mip_solution is not None:
+                    self.values = np.array(out.mip_solution, dtype=np.float64)
+                if self.progress is not None and (
+                        moved or not self.sent
+                        or time.perf_counter() - self.start - self.last >= PROGRESS_HEARTBEAT):
                     self._send(False)
         except BaseException as exc:  # noqa: BLE001 - raised again by finish()
             self.error = exc
-        if self.error is not None and data_in is not None:
+        if (self.stopping or self.error is not None) and data_in is not None:
             data_in.user_interrupt = True
 
     def finish(self, result: SolveResult) -> None:
         """Send the final report (the result's objective and bound), or raise the
         callable's exception."""
-        if self.error is None:
+        if self.error is not None:
+            raise self.error
+        if self.progress is not None:
             self._update(result.objective, result.bound)
             self._send(True)
-        else:
-            raise self.error
-
 
 def solve_highs(model: Model, time_limit: float | None = None, mip_rel_gap: float = 1e-6,
                 threads: int | None = None, mip_start=None, log_to_console: bool = False,
                 log_file=None, cutoff: float | None = None,
                 progress: Callable[[Progress], None] | None = None,
-                highs_options: dict | None = None) -> SolveResult:
+                highs_options: dict | None = None, budget: Budget | None = None) -> SolveResult:
     """Solve ``model`` with HiGHS and return a :class:`SolveResult`.
 
     time_limit      seconds (None: no limit).
+    budget          the run's :class:`~placement_ilp.stopping.Budget`: HiGHS stops at
+                    its deadline too (the earlier of the two), and when it is
+                    interrupted (status INTERRUPTED, with the best solution so far).
+                    Ctrl-C during the solve interrupts it the same way.
     mip_rel_gap     HiGHS' relative gap at which the MIP counts as solved.
     threads         HiGHS ``threads`` option (process-wide thread pool; if it must
                     grow, HiGHS' global scheduler is reset).
@@ -296,7 +390,10 @@ def solve_highs(model: Model, time_limit: float | None = None, mip_rel_gap: floa
                     ``{"mip_allow_restart": False}``); an unknown name or a bad
                     value raises :class:`InputError`.
 
-    Status mapping: kOptimal/kModelEmpty -> OPTIMAL; time/iteration/solution
+    HiGHS runs in a worker thread while the calling thread watches the clock and
+    the budget, so that Ctrl-C and the deadline are seen at once.
+    Status mapping: kOptimal/kModelEmpty -> OPTIMAL (GAP_LIMIT when ``mip_rel_gap``
+    is looser than OPTIMAL_GAP and the gap is too); time/iteration/solution
     limit, interrupt -> TIME_LIMIT with a feasible incumbent, else NO_SOLUTION;
     kInfeasible -> INFEASIBLE; kUnboundedOrInfeasible is re-solved once without
     presolve to decide; unbounded and errors -> NO_SOLUTION.  ``bound`` is
@@ -311,6 +408,10 @@ def solve_highs(model: Model, time_limit: float | None = None, mip_rel_gap: floa
     >>> r = solve_highs(m); r.status.value, r.objective, r.values.tolist()
     ('optimal', 3.0, [0.0, 1.0])
     """
+    budget = Budget(time_limit) if budget is None else budget
+    left = budget.remaining()
+    if left is not None:
+        time_limit = left if time_limit is None else min(time_limit, left)
     h = to_highs(model, output=bool(log_to_console or log_file))
     _configure(h, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads,
                log_to_console=log_to_console, log_file=log_file, cutoff=cutoff)
@@ -332,11 +433,10 @@ def solve_highs(model: Model, time_limit: float | None = None, mip_rel_gap: floa
             st = h.setSolution(int(idx.size), idx, start[known])
         if st == highspy.HighsStatus.kError:
             raise InputError("HiGHS rejected the MIP start")
-    watch = None if progress is None else _ProgressWatch(h, progress, model.sense != "max")
-    result = _solve_loaded(h, is_mip=model.is_mip, time_limit=time_limit, threads=threads,
-                           cutoff=cutoff)
-    if watch is not None:
-        watch.finish(result)
+    watch = _Watch(h, progress, model.sense != "max")
+    result = _solve_loaded(h, is_mip=model.is_mip, threads=threads, cutoff=cutoff, budget=budget,
+                           watch=watch, mip_rel_gap=mip_rel_gap)
+    watch.finish(result)
     return result
 
 
@@ -350,8 +450,9 @@ def _check_extension(path) -> str:
 def write_model(model: Model, path) -> None:
     """Write ``model`` to ``path`` as an LP (``.lp``) or fixed/free MPS (``.mps``) file.
 
-    Names are ``x_3_1`` for columns and ``family_k`` for rows.  Any other
-    extension raises :class:`~placement_ilp.errors.InputError`.  O(nnz log nnz
+    Names are ``x_3_1`` for columns and ``family_k`` for rows; the file is written
+    whole or not at all (:func:`~placement_ilp.io.files.write_atomic`; an existing
+    file is replaced: callers check first).  Any other extension raises :class:`~placement_ilp.errors.InputError`.  O(nnz log nnz
     + num_rows + num_cols).
 
     >>> import tempfile, pathlib
@@ -362,9 +463,12 @@ def write_model(model: Model, path) -> None:
     """
     p = _check_extension(path)
     h = to_highs(model, names=True)
-    status = h.writeModel(p)
-    if status == highspy.HighsStatus.kError:
-        raise InputError(f"{p}: HiGHS could not write the model")
+
+    def write(temp: str) -> None:
+        if h.writeModel(temp) == highspy.HighsStatus.kError:
+            raise InputError(f"{p}: HiGHS could not write the model")
+
+    write_atomic(p, write, overwrite=True)
 
 
 def read_file_and_solve(path, time_limit: float | None = None, mip_rel_gap: float = 1e-6,
@@ -388,8 +492,9 @@ def read_file_and_solve(path, time_limit: float | None = None, mip_rel_gap: floa
                log_to_console=log_to_console, log_file=log_file, cutoff=cutoff)
     integrality = h.getLp().integrality_
     is_mip = any(int(t) != int(highspy.HighsVarType.kContinuous) for t in integrality)
-    return _solve_loaded(h, is_mip=is_mip, time_limit=time_limit, threads=threads,
-                         cutoff=cutoff)
+    watch = _Watch(h, None, h.getLp().sense_ != highspy.ObjSense.kMaximize)
+    return _solve_loaded(h, is_mip=is_mip, threads=threads, cutoff=cutoff, budget=Budget(time_limit),
+                         watch=watch, mip_rel_gap=mip_rel_gap)
 
 
 def solve_relaxation(model: Model, time_limit: float | None = None) -> float:

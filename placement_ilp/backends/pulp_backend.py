@@ -15,7 +15,7 @@ import pulp
 
 from ..errors import InputError
 from ..model import Model
-from ..result import SolveResult, Status, relative_gap
+from ..result import OPTIMAL_GAP, SolveResult, Status, relative_gap
 
 __all__ = ["to_pulp", "solve_pulp"]
 
@@ -150,6 +150,10 @@ def solve_pulp(model: Model, solver=None, time_limit: float | None = None,
         obj = pulp.value(prob.objective)
         objective = float(obj) if obj is not None else model.objective_value(values)
         bound = objective if status is Status.OPTIMAL else None
+        if status is Status.OPTIMAL and model.is_mip and mip_rel_gap > OPTIMAL_GAP:
+            # stopped at the user's looser gap; PuLP does not tell the bound
+            status, bound = Status.GAP_LIMIT, None
+            message += f" (stopped at the requested relative gap {mip_rel_gap:g})"
         return SolveResult(status, values, objective, bound, relative_gap(objective, bound),
                            seconds, name, message)
     infeasible = sol == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible

@@ -44,7 +44,7 @@ from ..errors import InputError
 from ..instance import Instance
 from ..placement import Placement
 from .pipedream import linear_order, pipedream_with_value
-from .simple import GroupView, fallback_assignment, fits, group_loads, group_view
+from .simple import GroupView, fallback_assignment, fits, group_loads, group_view, refuse_large_tables
 
 CONTIGUITY = ("none", "pipeline")
 _REL = 1e-10  # relative improvement threshold (float noise of incremental loads)
@@ -370,7 +370,9 @@ def local_search(
     A start that cannot be drawn at random (tight memory) is replaced by
     :func:`feasible_assignment`'s (pipeline: by PipeDream's placement; if PipeDream
     finds no feasible segmentation either, that restart searches without contiguity).
-    InputError when no placement respects support and memory, or for a bad option.
+    InputError when no placement respects support and memory, for a bad option, or
+    when its tables would exceed the baselines' memory budget
+    (:data:`placement_ilp.baselines.simple.MEMORY_BUDGET`).
 
     Complexity per sweep: O(D * sum deg) for moves, O(B * (sum deg)) for a swap sweep
     with B groups on bottleneck devices. Measured: about 0.3-0.5 s per restart on the
@@ -393,6 +395,11 @@ def local_search(
     view = group_view(instance)
     if view.num_groups == 0:
         return Placement({})
+    G, D, K = view.num_groups, view.num_devices, len(view.cg.comm_node)
+    # _State's Python lists: times (a float object and a pointer per group and
+    # device), successor counts per item and device, forward arcs per device pair
+    refuse_large_tables("local-search", 32 * G * D + 8 * K * D + 8 * D * D,
+                        f"{G} colour groups and {K} communicating nodes x {D} devices")
     pipeline = contiguity == "pipeline"
     rng = random.Random(seed)
     deadline = None if time_limit is None else time.perf_counter() + float(time_limit)

@@ -50,7 +50,7 @@ import numpy as np
 from ..evaluate import MEMORY_TOLERANCE
 from ..instance import Instance
 from ..placement import Placement
-from .simple import GroupView, fallback_assignment, group_view
+from .simple import GroupView, fallback_assignment, group_view, refuse_large_tables
 
 
 def linear_order(view: GroupView, rng: random.Random | None = None) -> tuple[list[list[int]], np.ndarray]:
@@ -276,6 +276,23 @@ def _chain_dp(loads: list[np.ndarray], counts: list[int]):
     return value, segments
 
 
+def table_bytes(positions: int, classes: list) -> int:
+    """Bytes of the largest arrays PipeDream allocates at once for ``positions``
+    positions on device classes ``classes`` (:class:`~placement_ilp.topology.DeviceClass`):
+    a (P+2) x (P+2) float table per class, per class that pays communication, and
+    about three of working space while they are built; then the DP's
+    (P+1) x S tables (values, arguments, candidates; S = prod(count_c + 1) device-count
+    states). O(C).
+
+    Example: 280,000 positions on the paper's topology (6 accelerators, 1 CPU) would
+    need about 3.4 TiB; 6,000 fit in 2 GiB.
+    """
+    square = 8 * (positions + 2) ** 2
+    paying = sum(1 for c in classes if c.pays_communication)
+    states = math.prod(c.count + 1 for c in classes)
+    return (len(classes) + paying + 3) * square + 5 * 8 * (positions + 1) * states
+
+
 def pipedream_with_value(instance: Instance) -> tuple[Placement, float]:
     """PipeDream's placement and the DP's max-load (module docstring).
 
@@ -301,15 +318,21 @@ def pipedream_with_value(instance: Instance) -> tuple[Placement, float]:
         True
 
     InputError when links make costs depend on the partner device (one rate per
-    class is all its segment loads know).
+    class is all its segment loads know), and, before allocating them, when its
+    tables would exceed the baselines' memory budget (:func:`table_bytes`,
+    :data:`placement_ilp.baselines.simple.MEMORY_BUDGET`): above about 6,600
+    positions on the paper's topology.
     """
     instance.refuse_links("pipedream")
     view = group_view(instance)
     if view.num_groups == 0:
         return Placement({}), 0.0
     positions, pos = linear_order(view)
+    classes = instance.topology.classes
+    refuse_large_tables("pipedream", table_bytes(len(positions), classes),
+                        f"{len(positions)} x {len(positions)} segment loads for {len(classes)} device classes")
     loads = _segment_tables(view, positions, pos)
-    counts = [c.count for c in instance.topology.classes]
+    counts = [c.count for c in classes]
     value, segments = _chain_dp(loads, counts)
     if segments is None:
         dev = fallback_assignment(view, "pipedream")

@@ -34,6 +34,24 @@ from ..placement import Placement
 from ..preprocess import Contracted, contract
 from ..topology import Device
 
+#: The most memory (bytes) a baseline may allocate for its tables: 2 GiB. A baseline
+#: whose tables would be larger refuses with an InputError before allocating them.
+MEMORY_BUDGET = 2 * 2**30
+
+
+def refuse_large_tables(what: str, nbytes: int, tables: str) -> None:
+    """InputError when ``nbytes`` (the size of the tables ``what`` would allocate,
+    described by ``tables``) exceeds :data:`MEMORY_BUDGET`. O(1).
+
+    Example: ``refuse_large_tables("pipedream", 8 * P * P, f"{P} x {P} segment loads")``.
+    """
+    if nbytes > MEMORY_BUDGET:
+        raise InputError(
+            f"{what}: its tables ({tables}) would take {nbytes / 2**30:,.1f} GiB, more than the "
+            f"{MEMORY_BUDGET / 2**30:g} GiB the baselines may use (MEMORY_BUDGET)"
+        )
+
+
 # ---------------------------------------------------------------------------
 # Group view shared by the baselines
 # ---------------------------------------------------------------------------
@@ -81,11 +99,16 @@ class GroupView:
 
 def group_view(instance: Instance) -> GroupView:
     """Contract ``instance`` and index its devices. O(n * C + m log m).
+    InputError when the baselines' (groups x devices) tables would exceed
+    :data:`MEMORY_BUDGET`.
 
     Example: ``group_view(inst).devices[0] == Device("acc", 0)`` on the paper's topology.
     """
-    cg = contract(instance)
     topo = instance.topology
+    groups, num_devices = instance.arrays.num_groups, topo.num_devices
+    # the (G, D) time, support and candidate tables of the baselines, 8 + 1 + 1 bytes a cell, some twice
+    refuse_large_tables("baseline", 16 * groups * num_devices, f"{groups} colour groups x {num_devices} devices")
+    cg = contract(instance)
     devices = topo.devices()
     class_index = {c.name: i for i, c in enumerate(topo.classes)}
     dev_class = np.array([class_index[d.cls] for d in devices], dtype=np.int64)
@@ -233,48 +256,54 @@ def feasible_assignment(
 
 def _pack(view: GroupView, groups: list[int], ok: np.ndarray, used: np.ndarray, node_limit: int):
     """Depth-first bin packing of ``groups`` onto supporting devices; a dict, None
-    (proved impossible) or "limit"."""
+    (proved impossible) or "limit". Iterative (an explicit stack), so thousands of
+    groups do not exhaust Python's recursion limit."""
     cap = view.capacity
     mem = view.memory
     cls = view.dev_class
     assign: dict[int, int] = {}
-    budget = [node_limit]
     # Suffix sums of memory for a simple capacity bound.
     suffix = np.concatenate([np.cumsum(np.asarray([mem[g] for g in groups])[::-1])[::-1], [0.0]])
 
     def room() -> float:
         return float(sum(max(0.0, cap[d] * (1 + MEMORY_TOLERANCE) - used[d]) for d in range(len(cap))))
 
-    def rec(k: int):
-        if k == len(groups):
-            return True
-        budget[0] -= 1
-        if budget[0] < 0:
-            return "limit"
+    def candidates(k: int) -> list[int]:
+        """Devices to try for groups[k] (last first), one per distinct (class, memory
+        used) state, as identical states root identical subtrees; none when the
+        memory left cannot hold the remaining groups."""
         if suffix[k] > room() + 1e-12 * max(1.0, suffix[k]):
-            return False
+            return []
         g = groups[k]
         tried: set[tuple[int, float]] = set()
+        out = []
         for d in np.flatnonzero(ok[g]):
-            if not fits(used[d], mem[g], cap[d]):
-                continue
             key = (int(cls[d]), float(used[d]))
-            if key in tried:  # identical device state: same subtree
-                continue
-            tried.add(key)
-            used[d] += mem[g]
-            assign[g] = int(d)
-            r = rec(k + 1)
-            if r is True or r == "limit":
-                return r
-            used[d] -= mem[g]
-            del assign[g]
-        return False
+            if fits(used[d], mem[g], cap[d]) and key not in tried:
+                tried.add(key)
+                out.append(int(d))
+        return out[::-1]
 
-    r = rec(0)
-    if r is True:
-        return dict(assign)
-    return "limit" if r == "limit" else None
+    budget = node_limit
+    stack: list[list[int]] = []  # stack[k]: the devices still to try for groups[k]
+    while len(stack) < len(groups):
+        budget -= 1
+        if budget < 0:
+            return "limit"
+        stack.append(candidates(len(stack)))
+        while True:  # place the deepest group on its next device, backtracking as needed
+            g = groups[len(stack) - 1]
+            if g in assign:
+                used[assign.pop(g)] -= mem[g]
+            if stack[-1]:
+                d = stack[-1].pop()
+                used[d] += mem[g]
+                assign[g] = d
+                break
+            stack.pop()
+            if not stack:
+                return None
+    return dict(assign)
 
 
 def no_feasible_error(view: GroupView, what: str) -> InputError:

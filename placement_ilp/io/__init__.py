@@ -20,6 +20,7 @@ from ..errors import InputError
 from ..instance import Instance
 from ..placement import Placement, check_placement, complete_by_colour
 from . import native, paper
+from .files import write_atomic
 
 __all__ = [
     "load_instance",
@@ -35,7 +36,11 @@ __all__ = [
 
 
 def read_json(path: str | os.PathLike) -> Any:
-    """Parse a JSON file; InputError (naming the file) if it is missing or malformed."""
+    """Parse a JSON file; InputError (naming the file) if it is missing, unreadable,
+    malformed, or nested more deeply than Python's parser recurses.
+
+    Example: ``read_json("instances/default.json")["maxFPGAs"]``.
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -49,6 +54,11 @@ def read_json(path: str | os.PathLike) -> Any:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"{p}: nested too deeply (lists or objects inside one another deeper than "
+                         "Python's JSON parser handles, about 1000 levels)") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise InputError(f"{p}: not valid JSON ({exc})") from None
 
 
 def _reject_constant(name: str) -> float:
@@ -138,10 +148,7 @@ def load_placement(path: str | os.PathLike, instance: Instance, unlimited_cpus: 
 
 
 def _write(path: str | os.PathLike, data: dict, overwrite: bool) -> None:
-    p = Path(path)
-    if p.exists() and not overwrite:
-        raise InputError(f"{p} exists; refusing to overwrite it (use --force / overwrite=True)")
-    p.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(data, indent=1, allow_nan=False) + "\n", overwrite=overwrite)
 
 
 def save_instance(instance: Instance, path: str | os.PathLike, fmt: str = "auto", overwrite: bool = False) -> None:

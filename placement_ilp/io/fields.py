@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..checks import shown
 from ..errors import InputError
 
 
 def json_object(value: Any, where: str) -> dict:
     """``value`` if it is a JSON object, else InputError."""
     if not isinstance(value, dict):
-        raise InputError(f"{where} must be a JSON object")
+        raise InputError(f"{where} must be a JSON object, got {type(value).__name__} {shown(value)}")
     return value
 
 
@@ -27,4 +28,30 @@ def flag(value: Any, what: str) -> bool:
         return value
     if isinstance(value, (int, float)) and value in (0, 1):
         return bool(value)
-    raise InputError(f"{what} must be a boolean or 0/1, got {value!r}")
+    raise InputError(f"{what} must be a boolean or 0/1, got {shown(value)}")
+
+
+def label(value: Any, what: str) -> str | int | None:
+    """A colour class or layer id: a string, a 64-bit integer or null (booleans refused).
+
+    Example: ``label(3, "node 1: colorClass") == 3``; a list or an object raises InputError.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63:
+        return value
+    raise InputError(f"{what} must be a string, a 64-bit integer or null, got {type(value).__name__} {shown(value)}")
+
+
+def text(value: Any, what: str) -> str | None:
+    """A name: a string or null. Example: ``text("conv1", "node 1: name") == "conv1"``."""
+    if value is None or isinstance(value, str):
+        return value
+    raise InputError(f"{what} must be a string or null, got {type(value).__name__} {shown(value)}")
+
+
+def json_list(value: Any, where: str) -> list:
+    """``value`` if it is a JSON list, else InputError. Example: ``json_list([], "edges") == []``."""
+    if not isinstance(value, list):
+        raise InputError(f"{where} must be a list, got {type(value).__name__} {shown(value)}")
+    return value

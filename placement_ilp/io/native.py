@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..checks import check_number, shown
 from ..errors import InputError
-from ..graph import OpEdge, OpGraph, OpNode, check_id, check_number
+from ..graph import OpEdge, OpGraph, OpNode, check_id
 from ..instance import Instance
 from ..placement import Placement
 from ..topology import Device, DeviceClass, Link, Topology
-from .fields import flag, json_object, required
+from .fields import flag, json_list, json_object, label, required, text
 
 INSTANCE_FORMAT = "placement-ilp/instance"
 PLACEMENT_FORMAT = "placement-ilp/placement"
@@ -48,29 +49,27 @@ def is_native_placement(data: Any) -> bool:
 
 def topology_from_native(data: Any) -> Topology:
     topo = json_object(data, "topology")
-    classes = required(topo, "classes", "topology")
-    if not isinstance(classes, list):
-        raise InputError("topology: 'classes' must be a list")
+    classes = json_list(required(topo, "classes", "topology"), "topology: 'classes'")
+    if not classes:
+        raise InputError("no devices: topology 'classes' is empty")
     out = []
     for pos, raw in enumerate(classes):
         where = f"device class #{pos}"
         json_object(raw, where)
         name = required(raw, "name", where)
+        if not isinstance(name, str):
+            raise InputError(f"{where}: name must be a string, got {type(name).__name__} {shown(name)}")
         where = f"device class {name!r}"
-        count = required(raw, "count", where)
-        if isinstance(count, float) and count.is_integer():
-            count = int(count)
-        memory = raw.get("memory")
-        bandwidth = raw.get("bandwidth")
+        # DeviceClass checks count, memory, bandwidth and latency, naming the field
         out.append(
             DeviceClass(
                 name=name,
                 kind=required(raw, "kind", where),
-                count=count,
-                memory=None if memory is None else check_number(memory, f"{where}: memory"),
+                count=required(raw, "count", where),
+                memory=raw.get("memory"),
                 pays_communication=flag(raw.get("pays_communication", True), f"{where}: pays_communication"),
-                bandwidth=None if bandwidth is None else check_number(bandwidth, f"{where}: bandwidth"),
-                latency=check_number(raw.get("latency", 0.0), f"{where}: latency"),
+                bandwidth=raw.get("bandwidth"),
+                latency=raw.get("latency", 0.0),
             )
         )
     return Topology(tuple(out), _links_from_native(topo.get("links", [])))
@@ -79,8 +78,7 @@ def topology_from_native(data: Any) -> Topology:
 def _links_from_native(raw_links: Any) -> tuple[Link, ...]:
     """The ``links`` list of a native topology: each ``{"between": [A, B], "bandwidth":
     x, "latency": y}`` with A and B two class names or two device names."""
-    if not isinstance(raw_links, list):
-        raise InputError("topology: 'links' must be a list")
+    json_list(raw_links, "topology: 'links'")
     links = []
     for pos, raw in enumerate(raw_links):
         where = f"link #{pos}"
@@ -88,19 +86,12 @@ def _links_from_native(raw_links: Any) -> tuple[Link, ...]:
         between = required(raw, "between", where)
         if (not isinstance(between, list) or len(between) != 2
                 or not all(isinstance(end, str) and end for end in between)):
-            raise InputError(f"{where}: 'between' must be a list of two class or device names, got {between!r}")
+            raise InputError(f"{where}: 'between' must be a list of two class or device names, got {shown(between)}")
         where = f"link {between[0]!r}-{between[1]!r}"
         unknown = sorted(set(raw) - {"between", "bandwidth", "latency"})
         if unknown:
             raise InputError(f"{where}: unknown field {unknown[0]!r} (between, bandwidth, latency)")
-        links.append(
-            Link(
-                between[0],
-                between[1],
-                check_number(required(raw, "bandwidth", where), f"{where}: bandwidth"),
-                check_number(raw.get("latency", 0.0), f"{where}: latency"),
-            )
-        )
+        links.append(Link(between[0], between[1], required(raw, "bandwidth", where), raw.get("latency", 0.0)))
     return tuple(links)
 
 
@@ -128,10 +119,8 @@ def instance_from_native(data: dict, name: str = "instance") -> Instance:
     """Build an :class:`Instance` from the native instance JSON (already parsed). O(n + m)."""
     _check_version(data, "instance")
     topology = topology_from_native(required(data, "topology", "instance"))
-    raw_nodes = required(data, "nodes", "instance")
-    raw_edges = required(data, "edges", "instance")
-    if not isinstance(raw_nodes, list) or not isinstance(raw_edges, list):
-        raise InputError("instance: 'nodes' and 'edges' must be lists")
+    raw_nodes = json_list(required(data, "nodes", "instance"), "instance: 'nodes'")
+    raw_edges = json_list(required(data, "edges", "instance"), "instance: 'edges'")
     nodes = []
     for pos, raw in enumerate(raw_nodes):
         json_object(raw, f"node #{pos}")
@@ -139,18 +128,18 @@ def instance_from_native(data: dict, name: str = "instance") -> Instance:
         where = f"node {node_id!r}"
         times = json_object(required(raw, "times", where), f"{where}: times")
         supported = raw.get("supported")
-        if supported is not None and not isinstance(supported, list):
-            raise InputError(f"{where}: 'supported' must be a list of device class names")
+        if supported is not None and not (isinstance(supported, list) and all(isinstance(c, str) for c in supported)):
+            raise InputError(f"{where}: 'supported' must be a list of device class names, got {shown(supported)}")
         nodes.append(
             OpNode(
                 id=node_id,
                 times={cls: check_number(t, f"{where}: time on {cls!r}") for cls, t in times.items()},
-                supported=None if supported is None else frozenset(supported),
+                supported=supported,
                 memory=check_number(raw.get("memory", 0.0), f"{where}: memory"),
                 backward=flag(raw.get("backward", False), f"{where}: backward"),
-                color_class=raw.get("color_class"),
-                name=raw.get("name"),
-                layer_id=raw.get("layer_id"),
+                color_class=label(raw.get("color_class"), f"{where}: color_class"),
+                name=text(raw.get("name"), f"{where}: name"),
+                layer_id=label(raw.get("layer_id"), f"{where}: layer_id"),
             )
         )
     edges = []
@@ -165,10 +154,11 @@ def instance_from_native(data: dict, name: str = "instance") -> Instance:
                 src,
                 dst,
                 check_number(raw.get("cost", 0.0), f"{where}: cost"),
-                None if size is None else check_number(size, f"{where}: bytes"),
+                check_number(size, f"{where}: bytes", allow_none=True),
             )
         )
-    return Instance(OpGraph(tuple(nodes), tuple(edges)), topology, str(data.get("name", name)))
+    label_name = text(data.get("name", name), "instance: name")
+    return Instance(OpGraph(tuple(nodes), tuple(edges)), topology, name if label_name is None else label_name)
 
 
 def instance_to_native(instance: Instance) -> dict:
@@ -206,7 +196,7 @@ def placement_from_native(data: dict) -> Placement:
     lists = {}
     for name, nodes in devices.items():
         if not isinstance(nodes, list):
-            raise InputError(f"placement: device {name!r} must map to a list of node ids")
+            raise InputError(f"placement: device {shown(name)} must map to a list of node ids, got {shown(nodes)}")
         lists[Device.parse(name)] = [check_id(v, f"placement device {name} node") for v in nodes]
     return Placement.from_device_lists(lists)
 

@@ -19,21 +19,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..checks import MAX_DEVICES, check_int, check_number
 from ..errors import InputError
-from ..graph import OpEdge, OpGraph, OpNode, check_id, check_number
+from ..graph import OpEdge, OpGraph, OpNode, check_id
 from ..instance import Instance
 from ..placement import Placement
-from ..topology import PAPER_ACCELERATOR, PAPER_CPU, Device, paper_topology
-from .fields import flag, required
+from ..topology import PAPER_ACCELERATOR, PAPER_CPU, TOO_MANY_DEVICES, Device, paper_topology
+from .fields import flag, json_list, json_object, label, required, text
 
 _NODE_FIELDS = ("id", "supportedOnFpga", "cpuLatency", "fpgaLatency", "isBackwardNode")
 _EDGE_FIELDS = ("sourceId", "destId", "cost")
 
 
 def _count(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
-        raise InputError(f"{what} must be a whole number >= 0, got {value!r}")
-    return int(value)
+    return check_int(value, what, maximum=MAX_DEVICES, why_maximum=TOO_MANY_DEVICES)
 
 
 def is_paper_instance(data: Any) -> bool:
@@ -51,14 +50,15 @@ def instance_from_paper(data: dict, name: str = "instance") -> Instance:
     """
     k = _count(required(data, "maxFPGAs", "instance"), "maxFPGAs")
     cpus = _count(required(data, "maxCPUs", "instance"), "maxCPUs")
+    if k == 0 and cpus == 0:
+        raise InputError("no devices: maxFPGAs and maxCPUs are both 0")
     memory = check_number(required(data, "maxSizePerFPGA", "instance"), "maxSizePerFPGA")
-    raw_nodes = required(data, "nodes", "instance")
-    raw_edges = required(data, "edges", "instance")
-    if not isinstance(raw_nodes, list) or not isinstance(raw_edges, list):
-        raise InputError("instance: 'nodes' and 'edges' must be lists")
+    raw_nodes = json_list(required(data, "nodes", "instance"), "instance: 'nodes'")
+    raw_edges = json_list(required(data, "edges", "instance"), "instance: 'edges'")
     nodes = []
     for pos, raw in enumerate(raw_nodes):
         where = f"node #{pos}"
+        json_object(raw, where)
         node_id = check_id(required(raw, "id", where), where + " id")
         where = f"node {node_id!r}"
         for key in _NODE_FIELDS:
@@ -76,14 +76,15 @@ def instance_from_paper(data: dict, name: str = "instance") -> Instance:
                 supported=frozenset(supported),
                 memory=check_number(raw.get("size", 0.0), f"{where}: size"),
                 backward=flag(raw["isBackwardNode"], f"{where}: isBackwardNode"),
-                color_class=raw.get("colorClass"),
-                name=raw.get("name"),
-                layer_id=raw.get("layerId"),
+                color_class=label(raw.get("colorClass"), f"{where}: colorClass"),
+                name=text(raw.get("name"), f"{where}: name"),
+                layer_id=label(raw.get("layerId"), f"{where}: layerId"),
             )
         )
     edges = []
     for pos, raw in enumerate(raw_edges):
         where = f"edge #{pos}"
+        json_object(raw, where)
         for key in _EDGE_FIELDS:
             required(raw, key, where)
         src = check_id(raw["sourceId"], f"{where} sourceId")
