@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Sequence
 
@@ -757,7 +758,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry_point() -> None:
-    sys.exit(main())
+    code = main()
+    if "placement_ilp.backends.highs" in sys.modules:
+        from .backends.highs import runs_left_running
+
+        if runs_left_running():  # a solve that did not stop when asked: its outputs are written, leave now
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -1451,7 +1451,6 @@ def solve_latency(
             placement=Placement({v: d for v, (d, _) in split.items()}), subgraphs=split, report=report,
             solver_objective=None, warm_start=started, upper_bound=builder.upper_bound, message=raw.message,
             start_seconds=dp_seconds)
-    raw = solve_model(model, backend, **options)
     placement = split = report = None
     latency = None
     if raw.has_solution:

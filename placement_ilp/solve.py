@@ -632,9 +632,12 @@ def run_baseline(
     try:
         placement = BASELINES[method](instance, **options)
     except InputError as exc:
-        if method != "one-accelerator":
+        # everything does not fit on one accelerator, or the instance has no placement at
+        # all: a result, not an input error
+        from .feasibility import explain_infeasible
+
+        if method != "one-accelerator" and explain_infeasible(instance) is None:
             raise
-        # everything does not fit on one accelerator: a result, not an input error
         return Result("infeasible", None, None, None, 0.0, time.perf_counter() - start, method, None, None, None,
                       None, str(exc))
     seconds = time.perf_counter() - start

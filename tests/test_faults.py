@@ -392,3 +392,70 @@ def test_infeasibility_names_the_node_and_the_memory_limit(tmp_path):
     data = json.loads(proc.stdout)
     assert data["status"] == "infeasible"
     assert "node 7" in data["message"] and "10" in data["message"]
+
+
+# -- the Python API with arguments of the wrong type -------------------------------------
+@pytest.mark.parametrize("call", [
+    lambda: solve("instances/default.json"),
+    lambda: solve(None),
+    lambda: __import__("placement_ilp").build("instances/default.json"),
+    lambda: __import__("placement_ilp").evaluate(load_instance(DEFAULT), None),
+    lambda: solve(load_instance(DEFAULT), time_limit="10"),
+], ids=["solve(path)", "solve(None)", "build(path)", "evaluate(inst, None)", "time_limit=str"])
+def test_api_calls_with_wrong_types_name_the_argument(call):
+    with pytest.raises(InputError, match="instance|placement|time_limit"):
+        call()
+
+
+# -- large graphs answer in bounded time ------------------------------------------------------
+def _chain(tmp_path: Path, n: int) -> str:
+    nodes = [{"id": i, "supportedOnFpga": 1, "cpuLatency": 5.0, "fpgaLatency": 1.0, "isBackwardNode": 0,
+              "size": 1.0} for i in range(n)]
+    edges = [{"sourceId": i, "destId": i + 1, "cost": 0.1} for i in range(n - 1)]
+    path = tmp_path / f"chain{n}.json"
+    path.write_text(json.dumps({"maxSizePerFPGA": 1e6, "maxFPGAs": 3, "maxCPUs": 1, "nodes": nodes, "edges": edges}))
+    return str(path)
+
+
+def _bounded_answer(path: str, limit: float) -> None:
+    t = time.monotonic()
+    proc = _cli("solve", path, "--time-limit", str(limit), "--json", "--threads", "1")
+    wall = time.monotonic() - t
+    assert "Traceback" not in proc.stderr and "terminate" not in proc.stderr
+    assert proc.returncode in (0, 1), proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["status"] in ("optimal", "time_limit", "no_solution")
+    assert wall <= limit * 1.05 + 1.0 + 2.0  # the 2 s: start-up and reading the file
+
+
+def test_a_30000_node_chain_answers_within_its_time_limit(tmp_path):
+    _bounded_answer(_chain(tmp_path, 30000), 10)
+
+
+@pytest.mark.slow
+def test_a_280000_node_chain_answers_within_its_time_limit(tmp_path):
+    """The reported case (PipeDream's tables would take 584 GiB); about 7 GB at peak."""
+    _bounded_answer(_chain(tmp_path, 280000), 60)
+
+
+def test_the_latency_milp_stops_on_interrupt_and_keeps_its_best_split():
+    from placement_ilp.latency import solve_latency
+
+    budget = Budget(120)
+    timer = threading.Timer(3.0, budget.interrupt)
+    timer.start()
+    started = time.monotonic()
+    result = solve_latency(load_instance(SLOW_MILP), max_subgraphs=2, threads=1, budget=budget)
+    assert time.monotonic() - started < 6.0
+    assert result.status == "interrupted"
+    assert result.report is not None and result.report.feasible
+    assert result.latency == pytest.approx(result.report.latency)
+
+
+def test_the_latency_time_limit_covers_the_whole_run():
+    from placement_ilp.latency import solve_latency
+
+    started = time.monotonic()
+    result = solve_latency(load_instance(SLOW_MILP), max_subgraphs=2, threads=1, time_limit=4)
+    assert time.monotonic() - started <= 4 * 1.05 + 1.0
+    assert result.status == "time_limit" and result.latency is not None

@@ -192,6 +192,8 @@ def _solve_loaded(h, *, is_mip, threads, cutoff, budget: Budget, watch: "_Watch"
     if stopped == "interrupted":
         result.status = Status.INTERRUPTED
         result.message = "interrupted by the user"
+    elif stopped == "time_limit" and finished:
+        result.message = "time limit reached"
     elif (result.status is Status.OPTIMAL and is_mip and mip_rel_gap is not None
           and mip_rel_gap > OPTIMAL_GAP and not proven_optimal(result.objective, result.bound)):
         result.status = Status.GAP_LIMIT
@@ -201,9 +203,19 @@ def _solve_loaded(h, *, is_mip, threads, cutoff, budget: Budget, watch: "_Watch"
 
 #: Seconds HiGHS is given to stop after it was asked to, before the run reports what
 #: the callbacks have and leaves HiGHS behind.
-STOP_GRACE = 1.0
+STOP_GRACE = 1.5
 #: How often (seconds) the waiting thread looks at the clock and the stop request.
 _POLL = 0.05
+#: Runs that did not stop within STOP_GRACE (they end at HiGHS' next check).
+_LEFT_RUNNING: list[threading.Thread] = []
+
+
+def runs_left_running() -> int:
+    """How many HiGHS runs were left behind, still running, because they did not stop
+    within ``STOP_GRACE`` seconds of being asked. A program that exits while one runs
+    waits for it; the command line, whose outputs are written by then, exits at once.
+    O(runs left)."""
+    return sum(t.is_alive() for t in _LEFT_RUNNING)
 
 
 def _run_until_stopped(h, threads, budget: Budget, watch: "_Watch") -> tuple[str | None, bool]:
@@ -228,7 +240,10 @@ def _run_until_stopped(h, threads, budget: Budget, watch: "_Watch") -> tuple[str
             done.set()
 
     stopped, asked = None, None
-    threading.Thread(target=work, name="highs-run", daemon=True).start()
+    # not a daemon: at exit Python waits for a run that did not stop when asked, since
+    # HiGHS' threads cannot be torn down under it (the process would abort)
+    worker = threading.Thread(target=work, name="highs-run")
+    worker.start()
     while not done.is_set():
         try:
             if done.wait(_POLL):
@@ -237,6 +252,7 @@ def _run_until_stopped(h, threads, budget: Budget, watch: "_Watch") -> tuple[str
                 stopped, asked = budget.stop_status(), time.monotonic()
                 watch.stop(h)
             elif asked is not None and time.monotonic() - asked > STOP_GRACE:
+                _LEFT_RUNNING.append(worker)
                 return stopped, False
         except KeyboardInterrupt:
             if budget.interrupted:
