@@ -234,17 +234,18 @@ def cmd_solve(args: argparse.Namespace) -> int:
 def _check_outputs(args: argparse.Namespace) -> None:
     """Every file ``solve`` will write, checked before any work: its folder exists and
     takes a file, it does not exist yet (unless --force), and no two are the same."""
-    if files.same_file(args.output, args.export):
-        raise InputError(f"-o and --export name the same file {args.output}; give two files")
-    for path in (args.output, args.export):
-        if files.same_file(path, args.instance):
-            raise InputError(f"{path} is the instance file; write the result elsewhere")
-    files.check_output(args.output, force=args.force, what="-o")
-    files.check_output(args.export, force=args.force, what="--export")
+    outputs = {"-o": args.output, "--export": args.export, "--log-file": args.log_file}
+    named = [(flag, path) for flag, path in outputs.items() if path is not None]
+    for i, (flag, path) in enumerate(named):
+        for other, second in named[i + 1:]:
+            if files.same_file(path, second):
+                raise InputError(f"{flag} and {other} name the same file {path}; give two files")
     if args.export and args.method != "milp":
         raise InputError("--export writes a MILP; it goes with --method milp")
-    if args.log_file:
-        files.check_output(args.log_file, force=True, what="--log-file")
+    for flag, path in named:
+        if files.same_file(path, args.instance):
+            raise InputError(f"{flag} {path} is the instance file; write the result elsewhere")
+        files.check_output(path, force=args.force, what=flag)
 
 
 class _LiveProgress:
@@ -695,7 +696,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--export", metavar="FILE", help="also write the model as FILE.lp or FILE.mps")
     p.add_argument("-o", "--output", metavar="PLACEMENT", help="write the placement to this file")
-    p.add_argument("--force", action="store_true", help="overwrite --output / --export files")
+    p.add_argument("--force", action="store_true", help="overwrite --output / --export / --log-file files")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=cmd_solve)
 

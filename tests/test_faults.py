@@ -226,6 +226,14 @@ def test_log_file_in_a_missing_folder_is_refused(tmp_path):
     assert "--log-file" in _one_error_line(proc)
 
 
+def test_an_existing_log_file_is_kept_without_force(tmp_path):
+    log = tmp_path / "log.txt"
+    log.write_text("mine")
+    proc = _cli("solve", str(DEFAULT), "--log-file", str(log))
+    assert proc.returncode == 2 and "--log-file" in _one_error_line(proc)
+    assert log.read_text() == "mine"
+
+
 def test_output_and_export_to_the_same_file_is_refused_before_anything_is_written(tmp_path):
     same = tmp_path / "same.lp"
     proc = _cli("solve", str(DEFAULT), "-o", str(same), "--export", str(same))

@@ -43,7 +43,8 @@ def check_output(path: str | os.PathLike | None, *, force: bool = False, what: s
         raise InputError(f"{what} {p}: the folder {folder} does not exist")
     if not folder.is_dir():
         raise InputError(f"{what} {p}: {folder} is not a folder")
-    refuse_overwrite(p, force=force)
+    if p.exists() and not force:
+        raise InputError(f"{what} {p} exists; refusing to overwrite it (use --force)")
     try:
         handle, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".check", dir=folder)
     except OSError as exc:
