@@ -113,6 +113,29 @@ def test_an_interrupt_during_the_warm_start_answers(tmp_path):
     assert proc.returncode == (0 if data["placement"] else 1)
 
 
+def test_an_interrupt_during_presolve_of_a_cold_start_answers_at_once():
+    """The reported case: a cold start spends its first minute in HiGHS' presolve
+    (probing), which calls no callback; it took 101 s to react. Lowering HiGHS' time
+    limit stops presolve too."""
+    path = SHARED / "LayerGraphs" / "inceptionv3_training.json"
+    if not path.exists():
+        pytest.skip("paper workloads absent")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "placement_ilp.cli", "solve", str(path), "--warm-start", "none", "--threads", "1",
+         "--time-limit", "300", "--json", "--progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    time.sleep(5)
+    assert proc.poll() is None
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert time.monotonic() - sent < 3.0
+    assert "Traceback" not in stderr
+    data = json.loads(stdout)
+    assert data["status"] == "interrupted"
+    assert proc.returncode == (0 if data["placement"] else 1)
+
+
 def test_keyboard_interrupt_inside_highs_is_an_interrupted_result():
     """The API: Ctrl-C (Python's own KeyboardInterrupt) while HiGHS runs returns the
     best placement so far, checked by the evaluator."""
