@@ -93,15 +93,16 @@ def test_a_second_interrupt_quits_at_once(tmp_path):
     assert "Traceback" not in stderr
 
 
-def test_an_interrupt_during_the_warm_start_answers(tmp_path):
-    """Interrupted while the DP computes the start (well before HiGHS): no placement
-    yet, status interrupted, exit 1, one JSON object, no traceback."""
-    if not (SHARED / "LayerGraphs" / "inceptionv3_training.json").exists():
+def _interrupt_inception_training(wait: float, *extra: str) -> None:
+    """Interrupt a solve of LayerGraphs/inceptionv3_training after ``wait`` seconds: it
+    answers within 3 s, with status interrupted, one JSON object and no traceback."""
+    path = SHARED / "LayerGraphs" / "inceptionv3_training.json"
+    if not path.exists():
         pytest.skip("paper workloads absent")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "placement_ilp.cli", "solve", str(SHARED / "LayerGraphs" / "inceptionv3_training.json"),
-         "--json", "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    time.sleep(2.5)
+        [sys.executable, "-m", "placement_ilp.cli", "solve", str(path), "--json", "--threads", "1", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    time.sleep(wait)
     assert proc.poll() is None
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
@@ -111,29 +112,18 @@ def test_an_interrupt_during_the_warm_start_answers(tmp_path):
     data = json.loads(stdout)
     assert data["status"] == "interrupted"
     assert proc.returncode == (0 if data["placement"] else 1)
+
+
+def test_an_interrupt_during_the_warm_start_answers():
+    """Interrupted while the DP computes the start (well before HiGHS)."""
+    _interrupt_inception_training(2.5)
 
 
 def test_an_interrupt_during_presolve_of_a_cold_start_answers_at_once():
     """The reported case: a cold start spends its first minute in HiGHS' presolve
     (probing), which calls no callback; it took 101 s to react. Lowering HiGHS' time
     limit stops presolve too."""
-    path = SHARED / "LayerGraphs" / "inceptionv3_training.json"
-    if not path.exists():
-        pytest.skip("paper workloads absent")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "placement_ilp.cli", "solve", str(path), "--warm-start", "none", "--threads", "1",
-         "--time-limit", "300", "--json", "--progress"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    time.sleep(5)
-    assert proc.poll() is None
-    sent = time.monotonic()
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
-    assert time.monotonic() - sent < 3.0
-    assert "Traceback" not in stderr
-    data = json.loads(stdout)
-    assert data["status"] == "interrupted"
-    assert proc.returncode == (0 if data["placement"] else 1)
+    _interrupt_inception_training(5.0, "--warm-start", "none", "--time-limit", "300", "--progress")
 
 
 def test_keyboard_interrupt_inside_highs_is_an_interrupted_result():
