@@ -33,13 +33,7 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
-
 from .errors import InputError
-
-if TYPE_CHECKING:
-    from .instance import Instance
-    from .placement import Placement
 
 #: The largest absolute value of a number in an instance, and of the totals over
 #: its graph (see the module docstring).
@@ -66,7 +60,7 @@ def shown(value: object) -> str:
     return text
 
 
-def _described(value: object) -> str:
+def described(value: object) -> str:
     """The type name and the shortened value, e.g. ``str 'path.json'``."""
     return f"{type(value).__name__} {shown(value)}"
 
@@ -100,7 +94,7 @@ def check_number(
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"{argument} must be a number, got {_described(value)}")
+        raise InputError(f"{argument} must be a number, got {described(value)}")
     try:
         number = float(value)
     except OverflowError:  # an int beyond the range of floats
@@ -157,7 +151,7 @@ def check_int(
         whole = int(value)
     lowest = "" if minimum is None else f" >= {minimum}"
     if whole is None:
-        raise InputError(f"{argument} must be a whole number{lowest}, got {_described(value)}")
+        raise InputError(f"{argument} must be a whole number{lowest}, got {described(value)}")
     if minimum is not None and whole < minimum:
         raise InputError(f"{argument} must be a whole number{lowest}, got {shown(value)}")
     if maximum is not None and whole > maximum:
@@ -172,44 +166,5 @@ def check_bool(value: object, argument: str) -> bool:
     Example: ``check_bool(True, "overlap")`` is True; ``check_bool("yes", "overlap")`` raises.
     """
     if not isinstance(value, bool):
-        raise InputError(f"{argument} must be True or False, got {_described(value)}")
-    return value
-
-
-def check_instance(value: object, argument: str = "instance") -> "Instance":
-    """``value`` if it is an :class:`~placement_ilp.instance.Instance`, else InputError
-    saying how to get one. O(1).
-
-    Example::
-
-        >>> check_instance("path.json")  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        placement_ilp.errors.InputError: instance must be an Instance (load one with ...), got str 'path.json'
-    """
-    from .instance import Instance  # here: instance.py imports this module through graph.py
-
-    if not isinstance(value, Instance):
-        raise InputError(f"{argument} must be an Instance (load one with load_instance(path)), got {_described(value)}")
-    return value
-
-
-def check_placement_arg(value: object, argument: str = "placement") -> "Placement":
-    """``value`` if it is a :class:`~placement_ilp.placement.Placement`, else InputError
-    saying how to make one. O(1).
-
-    Example::
-
-        >>> check_placement_arg(None)  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        placement_ilp.errors.InputError: placement must be a Placement (...), got NoneType None
-    """
-    from .placement import Placement  # here: placement.py imports this module through graph.py
-
-    if not isinstance(value, Placement):
-        raise InputError(
-            f'{argument} must be a Placement (Placement({{node: "acc:0", ...}}) or load_placement(path, instance)), '
-            f"got {_described(value)}"
-        )
+        raise InputError(f"{argument} must be True or False, got {described(value)}")
     return value

@@ -671,13 +671,12 @@ def solve_dp(
     ``time_limit`` (seconds, None: none) is checked between levels; past it the DP
     stops with :class:`DPTimeLimit`.
 
-    With links that make costs depend on the partner device, the stages are those
-    of ``chain_dp.solve_chain`` (chains only; ``check_applicable`` refuses others).
+    Links that make costs depend on the partner device are refused
+    (:class:`DPNotApplicable`): ``chain_dp.solve_chain`` solves those on chains, and
+    ``solve.solve_dp_method`` picks between the two.
     """
     if dpg.groups.instance.links_change_costs:
-        from .chain_dp import solve_chain
-
-        return solve_chain(dpg, ideals, overlap)
+        raise DPNotApplicable("pairwise links make costs depend on the partner device: use chain_dp.solve_chain")
     start = time.perf_counter()
     deadline = None if time_limit is None else start + time_limit
     topo = dpg.groups.instance.topology
@@ -805,7 +804,8 @@ def decode(dpg: DPGraph, ideals: Ideals, result: DPResult) -> Placement:
 
 
 def check_applicable(instance: Instance, contiguity: str, cpu_contiguity: bool, objective: str) -> None:
-    """Raise DPNotApplicable naming why, when the DP does not solve this variant."""
+    """Raise DPNotApplicable naming why, when the DP does not solve this variant
+    (pairwise links are checked by ``chain_dp.check_links``)."""
     if contiguity != "pipeline":
         raise DPNotApplicable(
             f"the DP solves pipeline contiguity only, not {contiguity!r}; use --method milp"
@@ -816,10 +816,6 @@ def check_applicable(instance: Instance, contiguity: str, cpu_contiguity: bool, 
         raise DPNotApplicable(
             "the DP needs contiguity on CPUs too (without --accelerators-only); use --method milp"
         )
-    if instance.links_change_costs:  # pairwise links: only on chains (chain_dp.py)
-        from .chain_dp import check_links
-
-        check_links(instance)
 
 
 def max_ideals_for(dpg: DPGraph, budget_bytes: int) -> int:

@@ -25,12 +25,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .checks import check_bool, check_instance, check_placement_arg
+from .checks import check_bool
 from .contiguity import ContiguityReport, contiguity_level
 from .errors import InputError
 from .graph import NodeId
-from .instance import Instance
-from .placement import Placement, check_placement
+from .instance import Instance, check_instance
+from .placement import Placement, check_placement, check_placement_arg
 from .topology import Device
 
 OBJECTIVES: tuple[str, ...] = ("sum", "different-maxima")

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .checks import check_bool, check_instance, shown
+from .checks import check_bool, shown
 from .contiguity import LEVELS
 from .errors import InputError
 from .evaluate import MEMORY_TOLERANCE
 from .graph import OpNode
-from .instance import Instance
+from .instance import Instance, check_instance
 from .topology import DeviceClass
 
 #: At most this many distinct sets of supporting classes are combined in the

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import MAX_VALUE, shown
+from .checks import MAX_VALUE, described, shown
 from .errors import InputError
 from .graph import NodeId, OpGraph
 from .topology import Device, Link, Topology
@@ -256,3 +256,19 @@ class Instance:
             for v in members:
                 group[g.index_of(v)] = k
         return InstanceArrays(g.ids, time, comm, memory, backward, src, dst, forward_edge, group, len(groups))
+
+
+def check_instance(value: object, argument: str = "instance") -> Instance:
+    """``value`` if it is an :class:`~placement_ilp.instance.Instance`, else InputError
+    saying how to get one. O(1).
+
+    Example::
+
+        >>> check_instance("path.json")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        placement_ilp.errors.InputError: instance must be an Instance (load one with ...), got str 'path.json'
+    """
+    if not isinstance(value, Instance):
+        raise InputError(f"{argument} must be an Instance (load one with load_instance(path)), got {described(value)}")
+    return value

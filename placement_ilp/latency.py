@@ -49,7 +49,7 @@ import networkx as nx
 from .errors import InputError
 from .evaluate import MEMORY_TOLERANCE, Violation
 from .graph import NodeId
-from .instance import Instance
+from .instance import Instance, check_instance
 from .placement import Placement
 from .topology import Device
 
@@ -1376,7 +1376,6 @@ def solve_latency(
 
     from .backends import solve_model
     from .result import SolveResult, Status, relative_gap
-    from .checks import check_instance
     from .solve import FormulationError, check_gap
     from .stopping import Budget, check_time_limit
 

@@ -37,6 +37,8 @@ from typing import Iterable
 
 import numpy as np
 
+from .backends import write_model
+
 __all__ = ["Model", "VarBlock", "INF"]
 
 INF = math.inf
@@ -575,11 +577,9 @@ class Model:
     def write(self, path) -> None:
         """Write the model to ``path`` (``.lp`` or ``.mps``) through HiGHS.
 
-        Same as :func:`placement_ilp.backends.highs.write_model`; imported
-        lazily so this module stays free of solver imports.
+        Same as :func:`placement_ilp.backends.write_model`, which loads HiGHS on
+        first use, so this module stays free of solver imports.
         """
-        from .backends.highs import write_model  # noqa: PLC0415 (lazy on purpose)
-
         write_model(self, path)
 
     def __repr__(self) -> str:

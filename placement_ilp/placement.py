@@ -10,7 +10,7 @@ from collections import abc
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from .checks import shown
+from .checks import described, shown
 from .errors import InputError
 from .graph import NodeId
 from .instance import Instance
@@ -101,3 +101,22 @@ def check_placement(instance: Instance, placement: Placement, unlimited_cpus: bo
     for n in graph.nodes:
         if n.id not in placement.assignment:
             raise InputError(f"placement leaves node {n.id!r} out")
+
+
+def check_placement_arg(value: object, argument: str = "placement") -> Placement:
+    """``value`` if it is a :class:`~placement_ilp.placement.Placement`, else InputError
+    saying how to make one. O(1).
+
+    Example::
+
+        >>> check_placement_arg(None)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        placement_ilp.errors.InputError: placement must be a Placement (...), got NoneType None
+    """
+    if not isinstance(value, Placement):
+        raise InputError(
+            f'{argument} must be a Placement (Placement({{node: "acc:0", ...}}) or load_placement(path, instance)), '
+            f"got {described(value)}"
+        )
+    return value

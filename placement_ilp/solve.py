@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from . import chain_dp, dp
 from .backends import solve_model
-from .checks import check_instance, check_int, check_number
+from .checks import check_int, check_number
 from .errors import InputError
 from .evaluate import Evaluation, evaluate
-from .instance import Instance
+from .instance import Instance, check_instance
 from .placement import Placement
 from .result import OPTIMAL_GAP, Status, relative_gap
 from .stopping import Budget, can_bound, check_time_limit, run_bounded
@@ -578,9 +579,9 @@ def solve_dp_method(
     DPTooLarge when the ideals exceed the memory budget. Past ``time_limit``
     seconds (None: no limit) it returns status "no_solution" and says so in
     ``message``."""
-    from . import dp
-
     dp.check_applicable(instance, contiguity, cpu_contiguity, objective)
+    if instance.links_change_costs:  # pairwise links: the chain DP, on chains only
+        chain_dp.check_links(instance)
     start = time.perf_counter()
     graph = dp.build_dp_graph(instance)
     budget = dp.DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
@@ -589,8 +590,11 @@ def solve_dp_method(
     try:
         if time_limit is not None and build_seconds > time_limit:
             raise dp.DPTimeLimit(f"the DP's preparation took longer than its time limit of {time_limit:g} s")
-        found = dp.solve_dp(graph, ideals, overlap=overlap,
-                            time_limit=None if time_limit is None else time_limit - build_seconds)
+        if instance.links_change_costs:
+            found = chain_dp.solve_chain(graph, ideals, overlap)
+        else:
+            found = dp.solve_dp(graph, ideals, overlap=overlap,
+                                time_limit=None if time_limit is None else time_limit - build_seconds)
     except dp.DPTimeLimit as exc:
         return Result("no_solution", None, None, None, build_seconds, time.perf_counter() - start - build_seconds,
                       "dp", None, None, None, None, str(exc), {"dp_nodes": graph.num_nodes, "ideals": ideals.size})

@@ -20,8 +20,9 @@ from placement_ilp.baselines import all_on_cpu, local_search, partition, pipedre
 from placement_ilp.baselines import simple
 from placement_ilp.baselines.pipedream import table_bytes
 from placement_ilp.baselines.simple import feasible_assignment, group_view
-from placement_ilp.checks import MAX_DEVICES, MAX_VALUE, check_bool, check_instance, check_int, check_number, \
-    check_placement_arg
+from placement_ilp.checks import MAX_DEVICES, MAX_VALUE, check_bool, check_int, check_number
+from placement_ilp.instance import check_instance
+from placement_ilp.placement import check_placement_arg
 from placement_ilp.cli import main
 from placement_ilp.feasibility import explain_infeasible
 from placement_ilp.generators import MAX_GENERATED_NODES, inception_like, layered_dag, residual_cnn, \

@@ -18,7 +18,7 @@ import inspect
 from ..errors import InputError
 from ..result import SolveResult
 
-__all__ = ["solve_model", "BACKENDS"]
+__all__ = ["solve_model", "write_model", "BACKENDS"]
 
 # backend name -> (module, function)
 BACKENDS = {
@@ -55,3 +55,13 @@ def solve_model(model, backend: str = "highs", **options) -> SolveResult:
             f"backend {key!r} does not take option(s) {', '.join(unknown)}; "
             f"it takes {', '.join(sorted(accepted))}")
     return fn(model, **options)
+
+
+def write_model(model, path) -> None:
+    """Write ``model`` as an ``.lp`` or ``.mps`` file through HiGHS (see
+    :func:`placement_ilp.backends.highs.write_model`), loaded on first use like the
+    backends, so that the model layer needs no solver. O(nnz log nnz).
+
+    Example: ``write_model(build(inst).model, "model.lp")``.
+    """
+    importlib.import_module("placement_ilp.backends.highs").write_model(model, path)
