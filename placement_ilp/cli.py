@@ -337,7 +337,8 @@ LATENCY_METHODS = ("milp", "dp", "greedy", "all-cpu")
 
 def _solve_latency(instance, args: argparse.Namespace, budget: Budget, threads: int | None) -> int:
     """--objective latency: the latency MILP, or a baseline scored for latency."""
-    from .latency import evaluate_latency, solve_latency
+    from .latency import evaluate_latency
+    from .latency_solve import solve_latency
 
     q = args.subgraphs_per_accelerator
     if q < 1:

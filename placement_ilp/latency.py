@@ -40,7 +40,6 @@ accelerator into the fewest subgraphs), :func:`evaluate_latency_with_subgraphs`
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any, Hashable, Iterable, Mapping
 
@@ -49,7 +48,7 @@ import networkx as nx
 from .errors import InputError
 from .evaluate import MEMORY_TOLERANCE, Violation
 from .graph import NodeId
-from .instance import Instance, check_instance
+from .instance import Instance
 from .placement import Placement
 from .topology import Device
 
@@ -57,18 +56,13 @@ __all__ = [
     "LatencyReport",
     "SubgraphReport",
     "AcceleratorReport",
-    "LatencyResult",
     "evaluate_latency",
     "evaluate_latency_with_subgraphs",
     "greedy_latency",
     "all_on_cpus",
     "greedy_blocks",
     "interval_latency",
-    "solve_latency",
-    "dp_split",
     "LATENCY_VIOLATION_KINDS",
-    "LATENCY_WARM_STARTS",
-    "AUTO_START_DP_SECONDS",
 ]
 
 #: kinds of :class:`~placement_ilp.evaluate.Violation` a latency report may hold.
@@ -76,13 +70,6 @@ LATENCY_VIOLATION_KINDS: tuple[str, ...] = ("memory", "support", "colocation", "
 
 #: how many branches the exact fewest-subgraphs search may explore (see evaluate_latency).
 SEARCH_BUDGET = 5000
-
-#: what ``solve_latency(warm_start=...)`` accepts.
-LATENCY_WARM_STARTS: tuple[str, ...] = ("auto", "heuristics", "none")
-
-#: seconds the max-load DP may take when it only provides the latency MILP's start.
-AUTO_START_DP_SECONDS = 30.0
-
 
 def _json_number(x: float | None) -> float | None:
     if x is None or not math.isfinite(x):
@@ -1021,29 +1008,6 @@ def all_on_cpus(instance: Instance) -> Placement:
     return Placement({v: out[v] for v in instance.graph.ids})
 
 
-def dp_split(instance: Instance, *, time_limit: float | None = None,
-             memory_budget: int | None = None) -> Placement | None:
-    """The paper's "DP split" latency baseline: the placement of the max-load ideal
-    DP (pipeline contiguity) on this instance, to be scored for latency.
-
-    Returns None, instead of raising, when the DP does not apply to the instance,
-    needs more ideals than ``memory_budget`` (bytes; default: the budget of the
-    automatic max-load warm start) allows, finds no feasible placement, or runs past
-    ``time_limit`` seconds. Cost: the DP's, O(ideal pairs * device-count vectors).
-
-    Example: ``p = dp_split(inst, time_limit=30)``; then
-    ``evaluate_latency(inst, p).latency`` unless ``p is None``.
-    """
-    from .solve import AUTO_START_DP_BUDGET, solve_dp_method
-
-    budget = AUTO_START_DP_BUDGET if memory_budget is None else memory_budget
-    try:
-        found = solve_dp_method(instance, memory_budget=budget, time_limit=time_limit)
-    except InputError:
-        return None
-    return found.placement
-
-
 def greedy_blocks(instance: Instance) -> list[list[NodeId]]:
     """The greedy's inseparable blocks in its topological order.
 
@@ -1270,225 +1234,15 @@ def _groups_within(instance: Instance, nodes: list) -> list[list]:
     return [g for g in instance.graph.colour_groups() if g[0] in inside]
 
 
-# ------------------------------------------------------------------ MILP solve
-@dataclass(frozen=True)
-class LatencyResult:
-    """What :func:`solve_latency` returns.
-
-    status: "optimal", "time_limit" (stopped with a solution), "infeasible" or
-        "no_solution". latency: the evaluator's latency of the decoded split (None
-        without a solution); bound: the solver's lower bound; gap:
-        (latency - bound) / latency. solver_objective: the MILP's own value (equal
-        to ``latency`` up to tolerance). placement, subgraphs: the decoded placement
-        and split (node -> (device, subgraph index), CPU nodes (device, None));
-        report: :func:`evaluate_latency_with_subgraphs` of that split.
-        warm_start: the name of the placement given as the MIP start ("interval",
-        "greedy", "all-cpu", "dp", "given"; None: none).
-        upper_bound: the latency bound the model was built with.
-        start_seconds: time spent on the DP split for the start (before building).
-
-    A plain record (O(1); ``to_dict`` O(V)). Example:
-    ``r = solve_latency(inst, time_limit=60); r.status, r.latency, r.gap``.
-    """
-
-    status: str
-    latency: float | None
-    bound: float | None
-    gap: float | None
-    build_seconds: float
-    solve_seconds: float
-    max_subgraphs: int
-    placement: Placement | None
-    subgraphs: dict | None
-    report: LatencyReport | None
-    solver_objective: float | None
-    warm_start: str | None
-    upper_bound: float | None
-    message: str = ""
-    start_seconds: float = 0.0
-
-    @property
-    def has_placement(self) -> bool:
-        return self.placement is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready; ``placement`` maps device names to node ids, ``subgraphs`` lists
-        every call as {device, index, nodes}."""
-        return {
-            "objective": "latency",
-            "status": self.status,
-            "latency": _json_number(self.latency) if self.latency is not None else None,
-            "bound": self.bound,
-            "gap": self.gap,
-            "build_seconds": round(self.build_seconds, 6),
-            "solve_seconds": round(self.solve_seconds, 6),
-            "max_subgraphs": self.max_subgraphs,
-            "solver_objective": self.solver_objective,
-            "warm_start": self.warm_start,
-            "start_seconds": round(self.start_seconds, 6),
-            "upper_bound": self.upper_bound,
-            "placement": None
-            if self.placement is None
-            else {str(d): nodes for d, nodes in sorted(self.placement.by_device().items())},
-            "subgraphs": None
-            if self.report is None
-            else [{"device": str(s.device), "index": s.index, "nodes": list(s.nodes)} for s in self.report.subgraphs],
-        }
+#: Names that moved to :mod:`placement_ilp.latency_solve`; answered here for one release.
+_MOVED = ("solve_latency", "dp_split", "LatencyResult", "LATENCY_WARM_STARTS", "AUTO_START_DP_SECONDS")
 
 
-def solve_latency(
-    instance: Instance,
-    *,
-    max_subgraphs: int = 1,
-    time_limit: float | None = None,
-    gap: float = 1e-6,
-    threads: int | None = None,
-    backend: str = "highs",
-    warm_start: bool | str = "auto",
-    log: bool = False,
-    log_file: str | None = None,
-    progress: Any = None,
-    budget: Any = None,
-    **builder_options: Any,
-) -> LatencyResult:
-    """Minimise the latency of ``instance`` with the "latency" MILP and check the
-    answer with :func:`evaluate_latency_with_subgraphs`.
+def __getattr__(name: str) -> Any:
+    """``placement_ilp.latency.solve_latency`` and the other moved names, for one
+    release: import them from :mod:`placement_ilp.latency_solve` instead."""
+    if name in _MOVED:
+        from . import latency_solve  # the solving layer, above this module: a compatibility shim
 
-    ``max_subgraphs`` is q. ``warm_start`` picks the MIP start: "auto" (default,
-    also True) the best, scored for latency, of the interval, greedy and all-CPU
-    heuristics, the placements in ``starts``, and the max-load DP's split when
-    the DP finishes within ``AUTO_START_DP_SECONDS`` and its automatic memory
-    budget; "heuristics" the same without the DP; "none" (also False) no start.
-    The MILP's answer is then never worse than its start. ``progress`` a callable given live
-    :class:`~placement_ilp.backends.highs.Progress` reports (HiGHS only); ``budget`` the run's
-    :class:`~placement_ilp.stopping.Budget` (``time_limit`` covers the DP split, the build and the
-    MILP). Ctrl-C, or the time running out before the solver has a split, ends with status
-    "interrupted" or "time_limit" and the start's split. A ``gap`` looser than the default ends
-    with status "gap_limit". Other keyword options go to
-    :class:`formulations.latency.LatencyMILP`. Raises
-    :class:`placement_ilp.solve.FormulationError` when the decoded split is
-    infeasible, scores worse than the solver's objective, or (at proven
-    optimality) better than it. Building is O(model size); solving is NP-hard.
-
-    Example: ``solve_latency(inst, max_subgraphs=2, time_limit=60).latency``.
-    """
-    from formulations.latency import LatencyMILP  # lazy: formulations imports this module
-
-    from .backends import solve_model
-    from .result import SolveResult, Status, relative_gap
-    from .solve import FormulationError, check_gap
-    from .stopping import Budget, check_time_limit
-
-    check_instance(instance)
-    time_limit = check_time_limit(time_limit)
-    gap = check_gap(gap)
-    budget = Budget(time_limit) if budget is None else budget
-    if len(instance.graph) == 0:
-        empty = evaluate_latency_with_subgraphs(instance, {}, max_subgraphs=max_subgraphs)
-        return LatencyResult("optimal", 0.0, 0.0, 0.0, 0.0, 0.0, max_subgraphs, Placement({}), {}, empty, 0.0,
-                             None, None, "the graph has no nodes: its latency is 0")
-    mode = {True: "auto", False: "none", None: "none"}.get(warm_start, warm_start)
-    if mode not in LATENCY_WARM_STARTS:
-        raise InputError(f"warm_start must be one of {', '.join(LATENCY_WARM_STARTS)}, got {warm_start!r}")
-    dp_seconds = 0.0
-    if mode == "auto":
-        _check_latency_instance(instance)
-        t_dp = time.perf_counter()
-        left = budget.remaining()
-        try:
-            split = dp_split(instance, time_limit=AUTO_START_DP_SECONDS if left is None
-                             else min(AUTO_START_DP_SECONDS, left / 2))
-        except KeyboardInterrupt:
-            budget.interrupt()
-            split = None
-        dp_seconds = time.perf_counter() - t_dp
-        if split is not None:
-            builder_options["starts"] = (*builder_options.get("starts", ()), ("dp", split))
-    t0 = time.perf_counter()
-    builder = LatencyMILP(instance, max_subgraphs=max_subgraphs, **builder_options)
-    model = builder.build()
-    build_seconds = time.perf_counter() - t0
-    options: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap, "threads": threads}
-    if str(backend).lower() == "highs":
-        options["budget"] = budget
-    elif budget.remaining() is not None:
-        options["time_limit"] = budget.remaining()
-    if log:
-        options["log_to_console"] = True
-    if log_file is not None:
-        options["log_file"] = log_file
-    if progress is not None:
-        options["progress"] = progress
-    started = None
-    if mode != "none" and builder.incumbent is not None:
-        start = builder.encode_subgraphs(builder.incumbent[1])
-        if start is not None:
-            options["mip_start"] = start
-            started = builder.incumbent[0]
-    if budget.should_stop():
-        raw = SolveResult(Status(budget.stop_status()) if budget.interrupted else Status.NO_SOLUTION, None,
-                          None, None, None, 0.0, str(backend), "stopped before the solver ran")
-    else:
-        try:
-            raw = solve_model(model, backend, **options)
-        except KeyboardInterrupt:
-            if budget.interrupted:
-                raise
-            budget.interrupt()
-            raw = SolveResult(Status.INTERRUPTED, None, None, None, None, 0.0, str(backend),
-                              "interrupted by the user")
-    if not raw.has_solution and started is not None and budget.should_stop():
-        # stopped before the solver took up the start: the start is the best split so far
-        raw = SolveResult(Status(budget.stop_status()), None, None, raw.bound, None, raw.solve_seconds,
-                          raw.solver, f"{raw.message}; the {started} start is the best split found".lstrip("; "))
-        split = builder.incumbent[1]
-        report = evaluate_latency_with_subgraphs(instance, split, max_subgraphs=max_subgraphs)
-        return LatencyResult(
-            status=raw.status.value, latency=report.latency, bound=raw.bound,
-            gap=relative_gap(report.latency, raw.bound), build_seconds=build_seconds,
-            solve_seconds=raw.solve_seconds, max_subgraphs=max_subgraphs,
-            placement=Placement({v: d for v, (d, _) in split.items()}), subgraphs=split, report=report,
-            solver_objective=None, warm_start=started, upper_bound=builder.upper_bound, message=raw.message,
-            start_seconds=dp_seconds)
-    placement = split = report = None
-    latency = None
-    if raw.has_solution:
-        split = builder.decode_subgraphs(raw.values)
-        placement = builder.decode(raw.values)
-        report = evaluate_latency_with_subgraphs(instance, split, max_subgraphs=max_subgraphs)
-        if not report.feasible:
-            raise FormulationError(f"latency: decoded split breaks {report.violations[0].message}")
-        latency = report.latency
-        solver = raw.objective
-        tol = 1e-5 * max(1.0, abs(solver or 0.0))  # feasibility tolerances add up along chains of rows
-        if solver is not None and latency > solver + tol:
-            raise FormulationError(
-                f"latency: the evaluator's latency {latency!r} exceeds the solver's objective {solver!r}"
-            )
-        if raw.status == Status.OPTIMAL and solver is not None and latency < solver - tol:
-            raise FormulationError(
-                f"latency: the evaluator's latency {latency!r} is below the solver's optimum {solver!r}"
-            )
-    status = str(raw.status.value if isinstance(raw.status, Status) else raw.status)
-    message = raw.message
-    if status == "infeasible":
-        from .feasibility import explain_infeasible
-
-        message = "; ".join(m for m in (explain_infeasible(instance), message) if m)
-    return LatencyResult(
-        status=status,
-        latency=latency,
-        bound=raw.bound,
-        gap=relative_gap(latency, raw.bound),
-        build_seconds=build_seconds,
-        solve_seconds=raw.solve_seconds,
-        max_subgraphs=max_subgraphs,
-        placement=placement,
-        subgraphs=split,
-        report=report,
-        solver_objective=raw.objective,
-        warm_start=started,
-        upper_bound=builder.upper_bound,
-        message=message,
-        start_seconds=dp_seconds,
-    )
+        return getattr(latency_solve, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

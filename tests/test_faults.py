@@ -460,7 +460,7 @@ def test_a_280000_node_chain_answers_within_its_time_limit(tmp_path):
 
 
 def test_the_latency_milp_stops_on_interrupt_and_keeps_its_best_split():
-    from placement_ilp.latency import solve_latency
+    from placement_ilp.latency_solve import solve_latency
 
     budget = Budget(120)
     timer = threading.Timer(3.0, budget.interrupt)
@@ -474,7 +474,7 @@ def test_the_latency_milp_stops_on_interrupt_and_keeps_its_best_split():
 
 
 def test_the_latency_time_limit_covers_the_whole_run():
-    from placement_ilp.latency import solve_latency
+    from placement_ilp.latency_solve import solve_latency
 
     started = time.monotonic()
     result = solve_latency(load_instance(SLOW_MILP), max_subgraphs=2, threads=1, time_limit=4)

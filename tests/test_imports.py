@@ -15,11 +15,9 @@ import networkx as nx
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("placement_ilp", "formulations")
 
-#: The one cycle left, to be broken when the solving layer is split out (issue 16):
-#: the latency MILP's solve (in placement_ilp.latency) imports its builder, which
-#: imports the latency evaluator of the same module; solve.py imports the builders
-#: inside functions because the package's facade imports solve.py.
-KNOWN_CYCLE = frozenset({"formulations", "formulations.latency", "placement_ilp.latency", "placement_ilp.solve"})
+#: Functions whose imports are compatibility shims for names that moved up a layer
+#: (answered for one release; see docs/architecture.md), not part of the graph.
+SHIMS = ("__getattr__",)
 
 
 def _modules() -> dict[str, Path]:
@@ -53,6 +51,8 @@ def import_graph(inside_functions: bool = True) -> nx.DiGraph:
     graph.add_nodes_from(modules)
     for module, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        for shim in [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in SHIMS]:
+            tree.body.remove(shim)
         nodes = ast.walk(tree) if inside_functions else tree.body
         for node in nodes:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -70,8 +70,8 @@ def test_module_level_imports_have_no_cycle():
     assert _cycles(import_graph(inside_functions=False)) == []
 
 
-def test_no_cycle_through_imports_inside_functions_but_the_known_one():
-    assert set(_cycles(import_graph())) <= {KNOWN_CYCLE}
+def test_no_cycle_through_imports_inside_functions_either():
+    assert _cycles(import_graph()) == []
 
 
 def test_the_graph_is_read():
@@ -79,3 +79,5 @@ def test_the_graph_is_read():
     assert graph.has_edge("placement_ilp.solve", "placement_ilp.dp")
     assert graph.has_edge("formulations.maxload", "placement_ilp.model")
     assert graph.has_edge("placement_ilp.model", "placement_ilp.backends")
+    assert graph.has_edge("placement_ilp.latency_solve", "formulations.latency")
+    assert not graph.has_edge("placement_ilp.latency", "placement_ilp.latency_solve")  # the shim is left out

@@ -23,8 +23,8 @@ from placement_ilp.latency import (
     greedy_blocks,
     greedy_latency,
     interval_latency,
-    solve_latency,
 )
+from placement_ilp.latency_solve import solve_latency
 from placement_ilp.placement import Placement
 from placement_ilp.result import Status
 from placement_ilp.topology import Device, paper_topology
