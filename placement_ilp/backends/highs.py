@@ -311,6 +311,7 @@ class _Watch:
         self.incumbent: float | None = None
         self.bound: float | None = None
         self.values: np.ndarray | None = None  # the solution of ``incumbent``
+        self.num_cols = h.getNumCol()
         self.error: BaseException | None = None
         self.stopping = False
         self.last = 0.0
@@ -356,7 +357,9 @@ class _Watch:
                 before = self.incumbent
                 moved = self._update(out.mip_primal_bound, out.mip_dual_bound)
                 if int(kind) == self._improving and self.incumbent != before and out.mip_solution is not None:
-                    self.values = np.array(out.mip_solution, dtype=np.float64)
+                    values = np.array(out.mip_solution, dtype=np.float64)
+                    if values.shape == (self.num_cols,):  # the original model's columns, not presolve's
+                        self.values = values
                 if self.progress is not None and (
                         moved or not self.sent
                         or time.perf_counter() - self.start - self.last >= PROGRESS_HEARTBEAT):
