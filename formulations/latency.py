@@ -1,4 +1,4 @@
-"""Single-sample latency MILP (MODEL.md, "Latency (single-sample) objective").
+"""Single-sample latency MILP (docs/model.md, "Latency (single-sample) objective").
 
 The model is the one of :mod:`placement_ilp.latency` (read its docstring): unlimited
 CPUs, accelerators running at most ``q`` convex calls ("subgraphs") each, in a

@@ -1,4 +1,4 @@
-"""Max-load (throughput) MILPs at the three contiguity levels of MODEL.md.
+"""Max-load (throughput) MILPs at the three contiguity levels of docs/model.md.
 
 All three place colour groups (see ``placement_ilp.preprocess``) on *slots* and
 share one load model; docs/formulations.md gives the mathematics with the same

@@ -1,4 +1,4 @@
-"""How contiguous a placement is: "pipeline", "convex" or "none" (MODEL.md, "Contiguity").
+"""How contiguous a placement is: "pipeline", "convex" or "none" (docs/model.md, "Contiguity").
 
 Only forward nodes and forward edges (both ends forward) are judged; backward nodes
 follow their colour class and are not constrained. Colour classes are contracted
@@ -298,7 +298,7 @@ def contiguity_level(
 
     Complexity: O(devices * (V + E)) (one BFS per device for each level).
 
-    Example (MODEL.md): edges a->b, c->d with {a, d} on acc:0 and {b, c} on acc:1 are
+    Example: edges a->b, c->d with {a, d} on acc:0 and {b, c} on acc:1 are
     convex but not pipeline::
 
         >>> contiguity_level(inst, Placement({"a": A0, "d": A0, "b": A1, "c": A1})).level

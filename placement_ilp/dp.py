@@ -1,6 +1,6 @@
 """The dynamic program over ideals: exact pipeline-contiguous max-load.
 
-Problem (MODEL.md): place the groups of an instance on the devices so that the
+Problem (docs/model.md): place the groups of an instance on the devices so that the
 devices form a pipeline (the forward sets of devices 1..j are an ideal of the
 forward graph for every j) and the largest load is smallest.
 

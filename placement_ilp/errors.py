@@ -1,4 +1,5 @@
-"""The one exception type that means "the user's input is wrong".
+"""The exceptions of the toolkit: :class:`InputError`, the one that means "the user's
+input is wrong", and :class:`FormulationError`, a solver answer the evaluator refutes.
 
 Everything that reads or checks user input raises :class:`InputError` with a
 message that names the offending item (a node id, an edge, a field, a file).
@@ -12,6 +13,11 @@ import os
 
 class InputError(ValueError):
     """Invalid instance, placement, option or file; the message names the culprit."""
+
+
+class FormulationError(RuntimeError):
+    """The solver's answer and the evaluator disagree: a bug in a formulation (or in
+    the solver), never the user's fault. Also importable from placement_ilp.solve."""
 
 
 def refuse_overwrite(*paths: str | os.PathLike | None, force: bool = False) -> None:

@@ -1,7 +1,7 @@
 """The solver-independent evaluator: loads, objective values, violations, contiguity.
 
 Every result of every method is checked against :func:`evaluate`, so it is written
-as plain, obviously-correct Python over dicts and sets (MODEL.md section 1):
+as plain, obviously-correct Python over dicts and sets (docs/model.md, section 1):
 
 - compute of device d (class c): sum of ``node.times[c]`` over the nodes on d (an
   unsupported node still counts its time there, ``inf`` when it has none, and is

@@ -1,7 +1,7 @@
 """Why no placement exists: simple, certain reasons, one line each.
 
 When a solver reports an instance infeasible, :func:`explain_infeasible` looks for
-a short certificate in the terms of the model (MODEL.md; the evaluator's rules in
+a short certificate in the terms of the model (docs/model.md; the evaluator's rules in
 :mod:`placement_ilp.evaluate`):
 
 1. **Support.** A node runs only on device classes that have no devices (or on no

@@ -1,4 +1,4 @@
-"""Single-sample latency (MODEL.md, "Latency (single-sample) objective").
+"""Single-sample latency (docs/model.md, "Latency (single-sample) objective").
 
 The model, as this module implements it:
 
@@ -32,9 +32,9 @@ Inference graphs only: every function here raises InputError for a training grap
 Public API: :func:`evaluate_latency` (a placement; the evaluator splits each
 accelerator into the fewest subgraphs), :func:`evaluate_latency_with_subgraphs`
 (a placement with an explicit split, e.g. the MILP's), the baselines
-:func:`greedy_latency` (the paper's greedy) and :func:`all_on_cpus`, and
-:func:`solve_latency` (build, solve, decode and check the latency MILP of
-``formulations/latency.py``).
+:func:`greedy_latency` (the paper's greedy) and :func:`all_on_cpus`. The latency
+MILP of ``formulations/latency.py`` is built, solved, decoded and checked by
+:func:`placement_ilp.latency_solve.solve_latency`.
 """
 
 from __future__ import annotations

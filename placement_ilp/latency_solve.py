@@ -17,7 +17,7 @@ from typing import Any
 from formulations.latency import LatencyMILP
 
 from .backends import solve_model
-from .errors import InputError
+from .errors import FormulationError, InputError
 from .feasibility import explain_infeasible
 from .instance import Instance, check_instance
 from .latency import (
@@ -28,7 +28,7 @@ from .latency import (
 )
 from .placement import Placement
 from .result import SolveResult, Status, relative_gap
-from .solve import AUTO_START_DP_BUDGET, FormulationError, check_gap, solve_dp_method
+from .solve import AUTO_START_DP_BUDGET, check_gap, solve_dp_method
 from .stopping import Budget, check_time_limit
 
 __all__ = ["LatencyResult", "solve_latency", "dp_split", "LATENCY_WARM_STARTS", "AUTO_START_DP_SECONDS"]
@@ -156,7 +156,7 @@ def solve_latency(
     "interrupted" or "time_limit" and the start's split. A ``gap`` looser than the default ends
     with status "gap_limit". Other keyword options go to
     :class:`formulations.latency.LatencyMILP`. Raises
-    :class:`placement_ilp.solve.FormulationError` when the decoded split is
+    :class:`placement_ilp.errors.FormulationError` when the decoded split is
     infeasible, scores worse than the solver's objective, or (at proven
     optimality) better than it. Building is O(model size); solving is NP-hard.
 

@@ -68,7 +68,7 @@ def complete_by_colour(instance: Instance, placement: Placement) -> Placement:
     """Place every unplaced node with the placed members of its colour class.
 
     Expert splits of training graphs list forward nodes only; backward nodes follow
-    their colour class (MODEL.md). Nodes whose class has no placed member stay
+    their colour class (docs/model.md). Nodes whose class has no placed member stay
     unplaced (``check_placement`` then names them). Colour classes whose placed
     members disagree are left for the evaluator to report. O(n).
     """

@@ -20,7 +20,7 @@ import numpy as np
 from . import chain_dp, dp
 from .backends import solve_model
 from .checks import check_int, check_number
-from .errors import InputError
+from .errors import FormulationError, InputError
 from .evaluate import Evaluation, evaluate
 from .instance import Instance, check_instance
 from .placement import Placement
@@ -29,10 +29,6 @@ from .stopping import Budget, can_bound, check_time_limit, run_bounded
 
 #: The contiguity level each formulation contiguity option guarantees.
 _LEVEL_ORDER = {"pipeline": 2, "convex": 1, "none": 0}
-
-
-class FormulationError(RuntimeError):
-    """The solver's answer and the evaluator disagree: a bug in a formulation."""
 
 
 @dataclass(frozen=True)

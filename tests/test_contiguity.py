@@ -1,4 +1,4 @@
-"""Tests of placement_ilp.contiguity: MODEL.md examples and a brute-force property test."""
+"""Tests of placement_ilp.contiguity: small examples and a brute-force property test."""
 
 from __future__ import annotations
 

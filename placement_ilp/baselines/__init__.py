@@ -1,4 +1,4 @@
-"""Baselines of the paper (MODEL.md, "Baselines in the paper"), one module per family.
+"""Baselines of the paper (docs/model.md, "Baselines in the paper"), one module per family.
 
 Every baseline takes an :class:`~placement_ilp.instance.Instance` and returns a
 :class:`~placement_ilp.placement.Placement`; every one is meant to be scored by

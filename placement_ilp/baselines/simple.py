@@ -1,6 +1,6 @@
 """The simplest baselines, and the group-level machinery every baseline shares.
 
-Baselines of the paper (MODEL.md, "Baselines in the paper") that need no search:
+Baselines of the paper (docs/model.md, "Baselines in the paper") that need no search:
 
 - :func:`one_accelerator`: everything an accelerator supports on the first
   accelerator, the rest on the first CPU;
