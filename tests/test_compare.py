@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from placement_ilp import compare as cmp
-from placement_ilp.cli import _Parser
+from placement_ilp.cli import Parser
 from placement_ilp.errors import InputError
 from placement_ilp.generators import layered_dag
 from placement_ilp.io import save_instance, save_placement
@@ -114,8 +114,8 @@ def test_scheduler_without_distributed(monkeypatch):
 
 
 def _cli(argv):
-    parser = _Parser(prog="placement-ilp")
-    cmp.register(parser.add_subparsers(dest="command", required=True, parser_class=_Parser))
+    parser = Parser(prog="placement-ilp")
+    cmp.register(parser.add_subparsers(dest="command", required=True, parser_class=Parser))
     args = parser.parse_args(argv)
     return args.run(args)
 

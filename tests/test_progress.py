@@ -108,7 +108,7 @@ def test_an_exception_in_the_callable_stops_the_solve(instance):
 
 def test_live_line_on_a_terminal_redraws_in_place_and_ends_the_line():
     stream = _Terminal()
-    live = cli._LiveProgress(stream)
+    live = cli.LiveProgress(stream)
     live(Progress(0.1, None, None, None))
     live(Progress(0.2, 90.0, 10.0, 8 / 9))  # within 0.25 s of the first: not drawn
     live(Progress(0.3, 50.0, 49.0, 0.02, final=True))  # the final report always is

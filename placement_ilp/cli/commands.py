@@ -1,33 +1,21 @@
-"""The ``placement-ilp`` command line.
-
-Exit codes: 0 success; 1 the problem has no placement (infeasible, or none found
-in time) or the evaluated placement breaks a constraint; 2 invalid input or usage,
-reported as one line ``error: ...``; 130 a second interrupt (the first one stops the
-solve and reports the best placement so far, see :mod:`placement_ilp.stopping`).
-"""
+"""The handlers of the ``placement-ilp`` commands: one ``cmd_*`` a command, each
+reading its options from an argparse namespace and returning the exit code."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from typing import Sequence
 
-from . import io
-from .errors import InputError
-from .io import files
-from .stopping import Budget, catch_signals, check_time_limit
-from .structure import forward_graph, width
+from .. import io
+from ..errors import InputError
+from ..io import files
+from ..stopping import Budget, check_time_limit
+from ..structure import forward_graph, width
+from .format import num
+from .progress import live_progress
 
 EXIT_OK, EXIT_NO_PLACEMENT, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors as one line and exit code 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(f"{message} (see '{self.prog} --help')")
 
 
 def _load(path: str, strict: bool):
@@ -97,11 +85,11 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 # -- evaluate -----------------------------------------------------------------
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate
+    from ..evaluate import evaluate
 
     instance = _load(args.instance, args.strict)
     if args.objective == "latency":
-        from .latency import evaluate_latency
+        from ..latency import evaluate_latency
 
         placement = io.load_placement(args.placement, instance, unlimited_cpus=True)
         report = evaluate_latency(instance, placement, max_subgraphs=args.subgraphs_per_accelerator)
@@ -124,7 +112,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 # -- generate -----------------------------------------------------------------
 def cmd_generate(args: argparse.Namespace) -> int:
-    from . import generators
+    from .. import generators
 
     files.check_output(args.output, force=args.force, what="-o")
     if args.family == "layered":
@@ -139,7 +127,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             training=args.training,
         )
     else:
-        from .importers import load_cost_topology
+        from ..importers import load_cost_topology
 
         options = dict(
             topology=load_cost_topology(args.topology) if args.topology else None,
@@ -160,7 +148,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 # -- import -------------------------------------------------------------------
 def cmd_import(args: argparse.Namespace) -> int:
-    from .importers import import_model, load_cost_topology
+    from ..importers import import_model, load_cost_topology
 
     files.check_output(args.output, force=args.force, what="-o")
     dims = {}
@@ -191,7 +179,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 # -- solve --------------------------------------------------------------------
 def cmd_solve(args: argparse.Namespace) -> int:
-    from .solve import cap_threads, check_gap, solve
+    from ..solve import cap_threads, check_gap, solve
 
     budget = Budget(check_time_limit(args.time_limit, "--time-limit"))  # the whole run, from here
     check_gap(args.gap, "--gap")
@@ -206,7 +194,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.method != "milp":
         result = _solve_other(instance, args, contiguity, budget)
         return _report(instance, result, contiguity, args)
-    live = _live_progress(args)
+    live = live_progress(args)
     try:
         result = solve(
             instance,
@@ -248,97 +236,13 @@ def _check_outputs(args: argparse.Namespace) -> None:
         files.check_output(path, force=args.force, what=flag)
 
 
-class _LiveProgress:
-    """The MILP's progress on stderr: elapsed time, incumbent, bound and gap.
-
-    On a terminal one line redrawn in place: at each report (at most every 0.25 s, and
-    always for the final one) and, from a background thread, every 0.5 s in between so
-    that the clock keeps running while HiGHS is busy (``run()`` releases the GIL).
-    Elsewhere a plain line at most every second. O(1) per report.
-    Example: ``problem.solve(progress=_LiveProgress(sys.stderr))``.
-    """
-
-    def __init__(self, stream) -> None:
-        import threading
-
-        self.stream = stream
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self.interval = 0.25 if self.tty else 1.0
-        self.drawn: float | None = None
-        self.open = False
-        self.last = None  # the latest report and when it came
-        self.at = 0.0
-        self.lock = threading.Lock()
-        self.stopped = threading.Event()
-        self.ticker = None
-        if self.tty:
-            self.ticker = threading.Thread(target=self._tick, name="milp-progress", daemon=True)
-            self.ticker.start()
-
-    def _draw(self, p, elapsed: float) -> None:
-        gap = "-" if p.gap is None else f"{100 * p.gap:.2f}%"
-        text = f"milp {elapsed:8.1f} s   incumbent {_num(p.incumbent)}   bound {_num(p.bound)}   gap {gap}"
-        if self.tty:
-            self.stream.write("\r" + text + "\x1b[K")
-            self.open = True
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def _tick(self) -> None:
-        import time
-
-        while not self.stopped.wait(0.5):
-            with self.lock:
-                if self.last is not None and not self.last.final and not self.stopped.is_set():
-                    now = time.monotonic()
-                    self._draw(self.last, self.last.elapsed + (now - self.at))
-                    self.drawn = now
-
-    def __call__(self, p) -> None:
-        import time
-
-        now = time.monotonic()
-        with self.lock:
-            self.last, self.at = p, now
-            if p.final or self.drawn is None or now - self.drawn >= self.interval:
-                self.drawn = now
-                self._draw(p, p.elapsed)
-        if p.final:
-            self.close()
-
-    def close(self) -> None:
-        """Stop the clock and end the live line (a newline on a terminal), so later
-        output starts on a line of its own."""
-        self.stopped.set()
-        if self.ticker is not None and self.ticker.is_alive():
-            self.ticker.join()
-        with self.lock:
-            if self.open:
-                self.stream.write("\n")
-                self.stream.flush()
-                self.open = False
-
-
-def _live_progress(args: argparse.Namespace):
-    """The progress display of ``solve --method milp``, or None (--no-progress, CBC, or
-    stderr not a terminal and no --progress; --log, which prints HiGHS' own log, turns
-    the default off)."""
-    wanted = args.progress
-    if wanted is None:
-        wanted = sys.stderr.isatty() and not args.log
-    if not wanted or args.backend != "highs":
-        return None
-    return _LiveProgress(sys.stderr)
-
-
 LATENCY_METHODS = ("milp", "dp", "greedy", "all-cpu")
 
 
 def _solve_latency(instance, args: argparse.Namespace, budget: Budget, threads: int | None) -> int:
     """--objective latency: the latency MILP, or a baseline scored for latency."""
-    from .latency import evaluate_latency
-    from .latency_solve import solve_latency
+    from ..latency import evaluate_latency
+    from ..latency_solve import solve_latency
 
     q = args.subgraphs_per_accelerator
     if q < 1:
@@ -354,7 +258,7 @@ def _solve_latency(instance, args: argparse.Namespace, budget: Budget, threads: 
             else:
                 starts = (("given", io.load_placement(mode, instance, unlimited_cpus=True)),)
             mode = "heuristics"
-        live = _live_progress(args)
+        live = live_progress(args)
         try:
             found = solve_latency(
                 instance, max_subgraphs=q, gap=args.gap, threads=threads, budget=budget,
@@ -401,7 +305,7 @@ def _solve_latency(instance, args: argparse.Namespace, budget: Budget, threads: 
         print(f"instance   {instance.name} ({len(instance.graph)} nodes)")
         print(f"method     {args.method} (objective latency, {q} subgraph(s) per accelerator)")
         print(f"status     {status}")
-        print(f"latency    {_num(value)} (evaluator)   bound {_num(bound)}   gap {_num(gap)}")
+        print(f"latency    {num(value)} (evaluator)   bound {num(bound)}   gap {num(gap)}")
         if start_name is not None:
             print(f"start      {start_name}'s placement")
         print(f"time       build {build_s:.3f} s, solve {solve_s:.3f} s")
@@ -417,8 +321,8 @@ def _solve_latency(instance, args: argparse.Namespace, budget: Budget, threads: 
 
 def _latency_baseline(instance, method: str):
     """The placement of a latency baseline: the max-load DP's split, the greedy, or all on CPUs."""
-    from .latency import all_on_cpus, greedy_latency
-    from .solve import solve
+    from ..latency import all_on_cpus, greedy_latency
+    from ..solve import solve
 
     if method == "dp":
         return solve(instance, method="dp").placement
@@ -429,7 +333,7 @@ def _latency_baseline(instance, method: str):
 
 def _warm_start(instance, spec: str | None):
     """--warm-start: "auto" (the default), "none", a method name, or a placement file."""
-    from .solve import WARM_START_METHODS
+    from ..solve import WARM_START_METHODS
 
     if spec is None or spec in ("auto", "none") or spec in WARM_START_METHODS:
         return spec or "auto"
@@ -438,7 +342,7 @@ def _warm_start(instance, spec: str | None):
 
 def _solve_other(instance, args: argparse.Namespace, contiguity: str, budget: Budget):
     """The DP or a baseline, through the same solve() as the MILP."""
-    from .solve import solve
+    from ..solve import solve
 
     baseline_options: dict = {}
     if args.method == "expert":
@@ -478,22 +382,18 @@ def _quiet(args: argparse.Namespace) -> None:
         signals.raising = False
 
 
-def _num(x) -> str:
-    return "-" if x is None else f"{x:.6g}"
-
-
 def _solve_summary(instance, result, contiguity: str) -> str:
     lines = [
         f"instance   {instance.name} ({len(instance.graph)} nodes, {instance.topology.num_devices} devices)",
         f"method     {result.method}" + (f" / {result.formulation}" if result.formulation else "")
         + (f" (contiguity {contiguity})" if result.method in ("milp", "dp") else ""),
         f"status     {result.status}",
-        f"objective  {_num(result.objective)} (evaluator)   bound {_num(result.bound)}   gap {_num(result.gap)}",
+        f"objective  {num(result.objective)} (evaluator)   bound {num(result.bound)}   gap {num(result.gap)}",
         f"time       build {result.build_seconds:.3f} s, solve {result.solve_seconds:.3f} s",
     ]
     stats = result.stats or {}
     if "warm_start" in stats:
-        lines.append(f"start      {stats['warm_start']}'s placement, max-load {_num(stats['start_value'])}")
+        lines.append(f"start      {stats['warm_start']}'s placement, max-load {num(stats['start_value'])}")
     if result.message and (result.method != "milp" or result.status != "optimal"):
         lines.append(f"note       {result.message}")
     if result.evaluation is not None:
@@ -510,7 +410,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     objective and matplotlib's presence are checked before the instance is read
     (InputError, exit 2). Example: ``main(["plot", "inst.json", "p.json", "-o", "p.png"])``.
     """
-    from . import plot
+    from .. import plot
 
     plot.check_output(args.output, args.force)
     plot.figure_kinds(args.kind, args.objective)
@@ -537,12 +437,12 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 # -- bench --------------------------------------------------------------------
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import build_table, dp_table
+    from ..bench import build_table, dp_table
 
     if args.what == "dp":
         print(dp_table(args.instances, 600.0 if args.time_limit is None else args.time_limit))
     elif args.what == "milp":
-        from . import bench_milp
+        from .. import bench_milp
 
         if args.time_limit is None:
             args.time_limit = 300.0
@@ -550,226 +450,3 @@ def cmd_bench(args: argparse.Namespace) -> int:
     else:
         print(build_table(args.instances, args.contiguity.split(",")))
     return EXIT_OK
-
-
-# -- parser -------------------------------------------------------------------
-def _add_evaluation_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--objective",
-        choices=("sum", "different-maxima", "latency"),
-        default="sum",
-        help="max-load with a device's forward plus backward load (sum, default), max forward load + "
-        "max backward load (different-maxima), or the single-sample latency (latency; inference graphs)",
-    )
-    p.add_argument(
-        "--subgraphs-per-accelerator",
-        type=int,
-        default=1,
-        metavar="Q",
-        help="latency: calls (subgraphs) each accelerator may run (default 1)",
-    )
-    p.add_argument("--overlap", action="store_true", help="devices overlap communication with compute")
-    p.add_argument(
-        "--accelerators-only",
-        action="store_true",
-        help="contiguity constrains devices that are not CPUs only",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="placement-ilp",
-        description="Place DNN operator graphs on CPUs and accelerators: exact MILPs (HiGHS), DP, evaluator.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    p = sub.add_parser("info", help="describe an instance")
-    p.add_argument("instance", help="instance file (the paper's JSON or the native JSON)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--strict", action="store_true", help="also reject colour classes of backward nodes only")
-    p.set_defaults(run=cmd_info)
-
-    p = sub.add_parser("evaluate", help="score a placement: loads, feasibility, contiguity")
-    p.add_argument("instance", help="instance file")
-    p.add_argument("placement", help="placement file (the paper's JSON or the native JSON)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--strict", action="store_true", help="also reject colour classes of backward nodes only")
-    _add_evaluation_options(p)
-    p.set_defaults(run=cmd_evaluate)
-
-    p = sub.add_parser("generate", help="write a seeded synthetic workload")
-    p.add_argument("-o", "--output", required=True, help="file to write")
-    p.add_argument(
-        "--family",
-        choices=("layered", "transformer", "resnet", "inception"),
-        default="layered",
-        help="layered: random layered DAG with skips on the paper's topology (default); transformer, resnet, "
-        "inception: networks costed by the cost model (native format)",
-    )
-    p.add_argument(
-        "--layers", type=int, default=6,
-        help="layers (layered, transformer), residual blocks (resnet) or fork-join modules (inception)",
-    )
-    p.add_argument("--width", type=int, default=3, help="nodes per layer (layered) or most branches (inception)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--accelerators", type=int, default=3)
-    p.add_argument("--cpus", type=int, default=1)
-    p.add_argument("--training", action="store_true", help="add a backward pass")
-    p.add_argument("--format", choices=("paper", "native"), default=None,
-                   help="file format (default: paper for layered, native for the others)")
-    p.add_argument("--topology", metavar="FILE",
-                   help="costed families: topology with cost-model fields (default: GPUs and a CPU socket)")
-    p.add_argument("--granularity", choices=("operator", "layer"), default="operator",
-                   help="costed families: one node per operator, or colour classes by module path")
-    p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
-    p.set_defaults(run=cmd_generate)
-
-    p = sub.add_parser("import", help="import a PyTorch (.py, .pt2) or ONNX (.onnx) model as an instance")
-    p.add_argument(
-        "model",
-        help="a .py file defining 'model' (a torch.nn.Module) and 'example_inputs', a torch.export.save "
-        "file (.pt2), or an ONNX file (.onnx)",
-    )
-    p.add_argument("--topology", required=True, metavar="FILE",
-                   help="device classes with cost-model fields (peak FLOP/s, memory bandwidth, ...)")
-    p.add_argument("-o", "--output", required=True, metavar="INSTANCE", help="native instance file to write")
-    p.add_argument("--granularity", choices=("operator", "layer"), default="operator",
-                   help="one node per operator (default), or operators grouped by module path into colour classes")
-    p.add_argument("--layer-depth", type=int, default=None, metavar="D",
-                   help="layer granularity: group by the first D components of the module path (default: all)")
-    p.add_argument("--training", action="store_true", help="add the backward pass")
-    p.add_argument("--measure-cpu", action="store_true",
-                   help="PyTorch: time every operator on this CPU and use the times for the cpu classes")
-    p.add_argument("--repeats", type=int, default=5, help="--measure-cpu: timed runs (default 5)")
-    p.add_argument("--threads", type=int, default=1, help="--measure-cpu: PyTorch threads (default 1: one core)")
-    p.add_argument("--dim", action="append", default=[], metavar="NAME=SIZE",
-                   help="ONNX: size of a symbolic dimension (repeatable)")
-    p.add_argument("--unknown-ops", choices=("error", "elementwise"), default="error",
-                   help="an operator without a FLOP formula: an error (default), or one FLOP per output element")
-    p.add_argument("--name", help="instance name (default: the model file's stem)")
-    p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
-    p.set_defaults(run=cmd_import)
-
-    p = sub.add_parser("solve", help="minimise the max-load: an exact MILP solved by HiGHS")
-    p.add_argument("instance", help="instance file")
-    p.add_argument(
-        "--method",
-        choices=("milp", "dp", "pipedream", "local-search", "partition", "one-accelerator", "expert", "greedy", "all-cpu"),
-        default="milp",
-        help="milp (exact, HiGHS), dp (exact ideal DP, pipeline contiguity), or a baseline of the paper "
-        "(greedy and all-cpu: with --objective latency)",
-    )
-    p.add_argument("--split", metavar="FILE", help="the split file that --method expert scores")
-    p.add_argument("--restarts", type=int, default=5, help="local-search: random restarts (default 5)")
-    p.add_argument("--seed", type=int, default=0, help="local-search: random seed (default 0)")
-    p.add_argument(
-        "--formulation",
-        default="maxload-strong",
-        help="a registered formulation: maxload-strong (default), maxload (the plain one), or a user's own",
-    )
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--contiguity", choices=("pipeline", "convex", "none"), default=None)
-    group.add_argument("--contiguous", action="store_true", help="same as --contiguity pipeline (the default)")
-    group.add_argument("--non-contiguous", action="store_true", help="same as --contiguity none")
-    _add_evaluation_options(p)
-    p.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds")
-    p.add_argument("--gap", type=float, default=1e-6, metavar="G", help="relative gap to stop at (default 1e-6)")
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--backend", choices=("highs", "cbc"), default="highs", help="cbc runs through PuLP")
-    p.add_argument(
-        "--warm-start",
-        metavar="PLACEMENT",
-        help="MILP: start HiGHS from a placement file, from a method's placement (dp, pipedream, local-search, "
-        "partition, one-accelerator), 'auto' (default: the DP's when it applies, else PipeDream's, else the "
-        "partition baseline's) or 'none'. "
-        "With --objective latency: 'auto' (default) starts from the best, scored for latency, of the "
-        "interval, greedy and all-CPU heuristics and the DP split (when the DP finishes in 30 s); "
-        "dp, greedy, all-cpu or a file add that placement to the heuristics; 'none' gives no start",
-    )
-    p.add_argument("--log", action="store_true", help="show the solver's log")
-    p.add_argument("--log-file", metavar="FILE", help="write the HiGHS log to FILE")
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="milp: show elapsed time, incumbent, bound and gap on stderr while HiGHS runs "
-        "(default: on when stderr is a terminal)",
-    )
-    p.add_argument("--export", metavar="FILE", help="also write the model as FILE.lp or FILE.mps")
-    p.add_argument("-o", "--output", metavar="PLACEMENT", help="write the placement to this file")
-    p.add_argument("--force", action="store_true", help="overwrite --output / --export / --log-file files")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(run=cmd_solve)
-
-    from . import compare
-
-    compare.register(sub)
-
-    p = sub.add_parser("plot", help="draw a placement: the graph by device, device loads, a latency timeline")
-    p.add_argument("instance", help="instance file")
-    p.add_argument("placement", help="placement file (the paper's JSON or the native JSON)")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="picture to write: FILE.png or FILE.svg")
-    p.add_argument(
-        "--kind",
-        choices=("graph", "loads", "timeline", "all"),
-        default="all",
-        help="graph (layers, nodes coloured by device), loads (compute and communication per device), "
-        "timeline (latency schedule; with --objective latency) or all (the graph above loads or timeline; default)",
-    )
-    _add_evaluation_options(p)
-    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    p.set_defaults(run=cmd_plot)
-
-    p = sub.add_parser("bench", help="benchmarks that print tables")
-    p.add_argument(
-        "what",
-        choices=("build", "dp", "milp"),
-        help="build: model sizes and build times; dp: the ideal DP per instance; milp: formulations compared "
-        "(rows, columns, root LP bound, final bound, incumbent, gap, seconds)",
-    )
-    p.add_argument("instances", nargs="*", help="instance files (default: the paper's throughput workloads)")
-    p.add_argument("--contiguity", default="none,convex,pipeline", help="build, milp: contiguity levels")
-    p.add_argument(
-        "--formulations", default="maxload,maxload-strong", help="milp: formulations to compare (comma-separated)"
-    )
-    p.add_argument("--time-limit", type=float, help="seconds per instance and run (dp: default 600; milp: 300)")
-    p.add_argument("--warm-start", default="auto", help="milp: auto (default), none, or a method (dp, pipedream, ...)")
-    p.add_argument("--threads", type=int, help="milp: HiGHS threads")
-    p.add_argument("--csv", metavar="FILE", help="milp: also write the table as CSV")
-    p.add_argument("--markdown", metavar="FILE", help="milp: also write the table as markdown")
-    p.add_argument("--force", action="store_true", help="overwrite the --csv/--markdown files")
-    p.set_defaults(run=cmd_bench)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code."""
-    try:
-        args = build_parser().parse_args(argv)
-        with catch_signals() as signals:
-            args.signals = signals
-            return args.run(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
-
-
-def entry_point() -> None:
-    code = main()
-    if "placement_ilp.backends.highs" in sys.modules:
-        from .backends.highs import runs_left_running
-
-        if runs_left_running():  # a solve that did not stop when asked: its outputs are written, leave now
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-    sys.exit(code)
-
-
-if __name__ == "__main__":
-    entry_point()
