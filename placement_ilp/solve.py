@@ -23,6 +23,7 @@ from .checks import check_int, check_number
 from .errors import FormulationError, InputError
 from .evaluate import Evaluation, evaluate
 from .instance import Instance, check_instance
+from .methods import method_names
 from .placement import Placement
 from .result import OPTIMAL_GAP, Status, relative_gap
 from .stopping import Budget, can_bound, check_time_limit, run_bounded
@@ -256,7 +257,7 @@ class Start:
 #: the start to seconds (about 64,000 ideals at most) before PipeDream takes over.
 AUTO_START_DP_BUDGET = 2**29
 
-WARM_START_METHODS = ("dp", "pipedream", "local-search", "partition", "one-accelerator")
+WARM_START_METHODS = method_names("maxload", starts_milp=True)
 
 
 def find_start(
@@ -351,7 +352,7 @@ def build(instance: Instance, formulation: Any = "maxload", **options: Any) -> P
     return Problem(instance, formulation, **options)
 
 
-METHODS = ("milp", "dp", "pipedream", "local-search", "partition", "one-accelerator", "expert")
+METHODS = method_names("maxload")
 
 
 def solve(

@@ -10,6 +10,7 @@ import sys
 from .. import io
 from ..errors import InputError
 from ..io import files
+from ..methods import method_names
 from ..stopping import Budget, check_time_limit
 from ..structure import forward_graph, width
 from .format import num
@@ -236,7 +237,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
         files.check_output(path, force=args.force, what=flag)
 
 
-LATENCY_METHODS = ("milp", "dp", "greedy", "all-cpu")
+LATENCY_METHODS = method_names("latency")
 
 
 def _solve_latency(instance, args: argparse.Namespace, budget: Budget, threads: int | None) -> int:
@@ -252,7 +253,7 @@ def _solve_latency(instance, args: argparse.Namespace, budget: Budget, threads: 
     if args.method == "milp":
         starts, mode = (), args.warm_start or "auto"
         if mode not in ("auto", "none"):  # a file or a method's placement joins the heuristic starts
-            if mode in LATENCY_METHODS[1:]:
+            if mode in LATENCY_METHODS and mode != "milp":
                 given = _latency_baseline(instance, mode)
                 starts = () if given is None else ((mode, given),)
             else:

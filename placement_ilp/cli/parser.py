@@ -6,6 +6,7 @@ import argparse
 
 from .. import compare
 from ..errors import InputError
+from ..methods import method_names
 from .commands import cmd_bench, cmd_evaluate, cmd_generate, cmd_import, cmd_info, cmd_plot, cmd_solve
 
 
@@ -117,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("instance", help="instance file")
     p.add_argument(
         "--method",
-        choices=("milp", "dp", "pipedream", "local-search", "partition", "one-accelerator", "expert", "greedy", "all-cpu"),
+        choices=method_names(),
         default="milp",
         help="milp (exact, HiGHS), dp (exact ideal DP, pipeline contiguity), or a baseline of the paper "
         "(greedy and all-cpu: with --objective latency)",
