@@ -136,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--contiguous", action="store_true", help="same as --contiguity pipeline (the default)")
     group.add_argument("--non-contiguous", action="store_true", help="same as --contiguity none")
     _add_evaluation_options(p)
-    p.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds")
+    p.add_argument("--time-limit", type=float, default=None, metavar="S",
+                   help="seconds for the whole run: warm start, DP, build and MILP "
+                   "(Ctrl-C also stops it, keeping the best placement)")
     p.add_argument("--gap", type=float, default=1e-6, metavar="G", help="relative gap to stop at (default 1e-6)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--backend", choices=("highs", "cbc"), default="highs", help="cbc runs through PuLP")
