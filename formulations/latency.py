@@ -81,7 +81,7 @@ import numpy as np
 from placement_ilp.errors import InputError
 from placement_ilp.latency import (
     _check_latency_instance,
-    all_on_cpus,
+    all_on_cpu_cores,
     evaluate_latency,
     evaluate_latency_with_subgraphs,
     greedy_latency,
@@ -261,7 +261,7 @@ class LatencyMILP(Builder):
 
         # incumbents: the greedy and all-CPU placements, checked by the evaluator
         cands = []
-        for name, make in (("interval", interval_latency), ("greedy", greedy_latency), ("all-cpu", all_on_cpus)):
+        for name, make in (("interval", interval_latency), ("greedy", greedy_latency), ("all-cpu", all_on_cpu_cores)):
             try:
                 rep = evaluate_latency(inst, make(inst), max_subgraphs=self.q)
             except InputError:

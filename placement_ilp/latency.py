@@ -32,7 +32,7 @@ Inference graphs only: every function here raises InputError for a training grap
 Public API: :func:`evaluate_latency` (a placement; the evaluator splits each
 accelerator into the fewest subgraphs), :func:`evaluate_latency_with_subgraphs`
 (a placement with an explicit split, e.g. the MILP's), the baselines
-:func:`greedy_latency` (the paper's greedy) and :func:`all_on_cpus`. The latency
+:func:`greedy_latency` (the paper's greedy) and :func:`all_on_cpu_cores`. The latency
 MILP of ``formulations/latency.py`` is built, solved, decoded and checked by
 :func:`placement_ilp.latency_solve.solve_latency`.
 """
@@ -59,6 +59,7 @@ __all__ = [
     "evaluate_latency",
     "evaluate_latency_with_subgraphs",
     "greedy_latency",
+    "all_on_cpu_cores",
     "all_on_cpus",
     "greedy_blocks",
     "interval_latency",
@@ -982,7 +983,7 @@ def _cpu_class_for(instance: Instance, nodes: Iterable[NodeId]) -> str:
     return names[0]
 
 
-def all_on_cpus(instance: Instance) -> Placement:
+def all_on_cpu_cores(instance: Instance) -> Placement:
     """Every node on a CPU (unlimited CPUs: each node its own core). A colour
     class takes the first CPU-kind class supporting all its nodes; the device index
     is always 0 (the latency evaluator ignores CPU indices). Its latency is the
@@ -991,7 +992,7 @@ def all_on_cpus(instance: Instance) -> Placement:
     Raises InputError when the topology has no CPU-kind class or a node is
     supported on none of them.
 
-    Example: ``evaluate_latency(inst, all_on_cpus(inst)).latency`` is the
+    Example: ``evaluate_latency(inst, all_on_cpu_cores(inst)).latency`` is the
     all-CPU critical path (the paper's "latency when using only CPUs").
     """
     _check_latency_instance(instance)
@@ -1006,6 +1007,11 @@ def all_on_cpus(instance: Instance) -> Placement:
                 raise InputError(f"node {v!r} is not supported on any CPU class, so it cannot go to CPUs")
             out[v] = Device(cls, 0)
     return Placement({v: out[v] for v in instance.graph.ids})
+
+
+#: The name before all_on_cpu_cores (kept for one release; it read too much like
+#: baselines.all_on_first_cpu, which puts everything on one CPU).
+all_on_cpus = all_on_cpu_cores
 
 
 def greedy_blocks(instance: Instance) -> list[list[NodeId]]:

@@ -14,7 +14,7 @@ memory whenever a feasible placement exists (InputError when provably none does)
   starts, non-contiguous or pipeline-contiguous.
 - :func:`partition` (``partition.py``): recursive Kernighan-Lin bisection of the
   contracted graph, time-balanced, repaired for memory and support.
-- :func:`one_accelerator`, :func:`all_on_cpu`, :func:`expert` (``simple.py``).
+- :func:`one_accelerator`, :func:`all_on_first_cpu`, :func:`expert` (``simple.py``).
 
 ``BASELINES`` maps the names used by tools and tables to callables
 ``f(instance, **options) -> Placement``::
@@ -35,7 +35,7 @@ from ..placement import Placement
 from .local_search import local_search
 from .partition import partition
 from .pipedream import linear_order, pipedream, pipedream_with_value
-from .simple import all_on_cpu, expert, feasible_assignment, group_loads, group_view, one_accelerator
+from .simple import all_on_cpu, all_on_first_cpu, expert, feasible_assignment, group_loads, group_view, one_accelerator
 
 BASELINES: dict[str, Callable[..., Placement]] = {
     "pipedream": pipedream,
@@ -48,6 +48,7 @@ BASELINES: dict[str, Callable[..., Placement]] = {
 __all__ = [
     "BASELINES",
     "all_on_cpu",
+    "all_on_first_cpu",
     "expert",
     "feasible_assignment",
     "group_loads",

@@ -322,14 +322,14 @@ def _solve_latency(instance, args: argparse.Namespace, budget: Budget, threads: 
 
 def _latency_baseline(instance, method: str):
     """The placement of a latency baseline: the max-load DP's split, the greedy, or all on CPUs."""
-    from ..latency import all_on_cpus, greedy_latency
+    from ..latency import all_on_cpu_cores, greedy_latency
     from ..solve import solve
 
     if method == "dp":
         return solve(instance, method="dp").placement
     if method == "greedy":
         return greedy_latency(instance)
-    return all_on_cpus(instance)
+    return all_on_cpu_cores(instance)
 
 
 def _warm_start(instance, spec: str | None):
