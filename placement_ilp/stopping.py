@@ -25,7 +25,7 @@ import threading
 import time
 from typing import Any, Callable, Iterator
 
-__all__ = ["Budget", "catch_signals", "check_time_limit", "run_bounded", "EXIT_INTERRUPTED"]
+__all__ = ["Budget", "catch_signals", "check_time_limit", "can_bound", "run_bounded", "EXIT_INTERRUPTED"]
 
 #: Exit code of a process ended by a second interrupt (128 + SIGINT, as shells do).
 EXIT_INTERRUPTED = 130
