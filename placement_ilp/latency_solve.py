@@ -28,7 +28,7 @@ from .latency import (
 )
 from .placement import Placement
 from .result import SolveResult, Status, relative_gap
-from .solve import AUTO_START_DP_BUDGET, check_gap, solve_dp_method
+from .solve import AUTO_START_DP_BUDGET, backend_options, check_gap, solve_dp_method
 from .stopping import Budget, check_time_limit
 
 __all__ = ["LatencyResult", "solve_latency", "dp_split", "LATENCY_WARM_STARTS", "AUTO_START_DP_SECONDS"]
@@ -191,17 +191,8 @@ def solve_latency(
     builder = LatencyMILP(instance, max_subgraphs=max_subgraphs, **builder_options)
     model = builder.build()
     build_seconds = time.perf_counter() - t0
-    options: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap, "threads": threads}
-    if str(backend).lower() == "highs":
-        options["budget"] = budget
-    elif budget.remaining() is not None:
-        options["time_limit"] = budget.remaining()
-    if log:
-        options["log_to_console"] = True
-    if log_file is not None:
-        options["log_file"] = log_file
-    if progress is not None:
-        options["progress"] = progress
+    options = backend_options(backend, budget, time_limit=time_limit, gap=gap, threads=threads, log=log,
+                              log_file=log_file, progress=progress)
     started = None
     if mode != "none" and builder.incumbent is not None:
         start = builder.encode_subgraphs(builder.incumbent[1])

@@ -139,18 +139,9 @@ class Problem:
         gap = check_gap(gap)
         threads, note = cap_threads(threads)
         budget = Budget(time_limit) if budget is None else budget
-        options: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap, "threads": threads}
+        options = backend_options(backend, budget, time_limit=time_limit, gap=gap, threads=threads, log=log,
+                                  log_file=log_file, progress=progress)
         highs = str(backend).lower() == "highs"
-        if highs:
-            options["budget"] = budget
-        elif budget.remaining() is not None:
-            options["time_limit"] = budget.remaining()
-        if log:
-            options["log_to_console"] = True
-        if log_file is not None:
-            options["log_file"] = log_file
-        if progress is not None:
-            options["progress"] = progress
         if warm_start is not None:
             start = self.builder.encode(warm_start)
             if start is not None:
@@ -217,6 +208,29 @@ class Problem:
             raise FormulationError(
                 f"{self.formulation}: the evaluator's max-load {value!r} is below the solver's optimum {solver!r}"
             )
+
+
+def backend_options(backend: str, budget: Budget, *, time_limit: float | None, gap: float, threads: int | None,
+                    log: bool = False, log_file: str | None = None, progress: Any = None) -> dict[str, Any]:
+    """The options of :func:`~placement_ilp.backends.solve_model` for one solve: HiGHS
+    gets the run's ``budget`` (it stops at its deadline and on an interrupt), another
+    backend the time the budget has left. O(1).
+
+    Example: ``solve_model(model, "highs", **backend_options("highs", Budget(60), time_limit=60, gap=1e-6,
+    threads=1))``.
+    """
+    options: dict[str, Any] = {"time_limit": time_limit, "mip_rel_gap": gap, "threads": threads}
+    if str(backend).lower() == "highs":
+        options["budget"] = budget
+    elif budget.remaining() is not None:
+        options["time_limit"] = budget.remaining()
+    if log:
+        options["log_to_console"] = True
+    if log_file is not None:
+        options["log_file"] = log_file
+    if progress is not None:
+        options["progress"] = progress
+    return options
 
 
 def check_gap(value: Any, argument: str = "gap") -> float:
