@@ -18,7 +18,6 @@ from formulations.latency import LatencyMILP
 
 from .backends import solve_model
 from .errors import FormulationError, InputError
-from .feasibility import explain_infeasible
 from .instance import Instance, check_instance
 from .latency import (
     LatencyReport,
@@ -28,7 +27,7 @@ from .latency import (
 )
 from .placement import Placement
 from .result import SolveResult, Status, relative_gap
-from .solve import AUTO_START_DP_BUDGET, backend_options, check_gap, solve_dp_method
+from .solve import AUTO_START_DP_BUDGET, backend_options, check_gap, solve_dp_method, with_reason
 from .stopping import Budget, check_time_limit
 
 __all__ = ["LatencyResult", "solve_latency", "dp_split", "LATENCY_WARM_STARTS", "AUTO_START_DP_SECONDS"]
@@ -182,7 +181,8 @@ def solve_latency(
             split = dp_split(instance, time_limit=AUTO_START_DP_SECONDS if left is None
                              else min(AUTO_START_DP_SECONDS, left / 2))
         except KeyboardInterrupt:
-            budget.interrupt()
+            if not budget.first_interrupt():
+                raise
             split = None
         dp_seconds = time.perf_counter() - t_dp
         if split is not None:
@@ -200,15 +200,14 @@ def solve_latency(
             options["mip_start"] = start
             started = builder.incumbent[0]
     if budget.should_stop():
-        raw = SolveResult(Status(budget.stop_status()) if budget.interrupted else Status.NO_SOLUTION, None,
+        raw = SolveResult(Status.INTERRUPTED if budget.interrupted else Status.NO_SOLUTION, None,
                           None, None, None, 0.0, str(backend), "stopped before the solver ran")
     else:
         try:
             raw = solve_model(model, backend, **options)
         except KeyboardInterrupt:
-            if budget.interrupted:
+            if not budget.first_interrupt():
                 raise
-            budget.interrupt()
             raw = SolveResult(Status.INTERRUPTED, None, None, None, None, 0.0, str(backend),
                               "interrupted by the user")
     if not raw.has_solution and started is not None and budget.should_stop():
@@ -244,10 +243,7 @@ def solve_latency(
                 f"latency: the evaluator's latency {latency!r} is below the solver's optimum {solver!r}"
             )
     status = str(raw.status.value if isinstance(raw.status, Status) else raw.status)
-    message = raw.message
-    if status == "infeasible":
-        message = "; ".join(m for m in (explain_infeasible(instance), message) if m)
-    return LatencyResult(
+    result = LatencyResult(
         status=status,
         latency=latency,
         bound=raw.bound,
@@ -261,6 +257,7 @@ def solve_latency(
         solver_objective=raw.objective,
         warm_start=started,
         upper_bound=builder.upper_bound,
-        message=message,
+        message=raw.message,
         start_seconds=dp_seconds,
     )
+    return with_reason(result, instance) if status == "infeasible" else result

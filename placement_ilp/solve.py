@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 
 from . import chain_dp, dp
-from .backends import solve_model
+from .backends import solve_model, write_model
 from .checks import check_int, check_number
 from .errors import FormulationError, InputError
 from .evaluate import Evaluation, evaluate
+from .feasibility import explain_infeasible
 from .instance import Instance, check_instance
 from .methods import method_names
 from .placement import Placement
@@ -437,9 +438,8 @@ def solve(
     try:
         result = run()
     except KeyboardInterrupt:
-        if budget.interrupted:  # a second interrupt: the user wants out
+        if not budget.first_interrupt():  # a second interrupt: the user wants out
             raise
-        budget.interrupt()
         return _stopped_result("interrupted", method, None, None, budget)
     if result.status == "infeasible":
         result = with_reason(result, instance, contiguity, cpu_contiguity)
@@ -450,8 +450,6 @@ def with_reason(result: Any, instance: Instance, contiguity: str = "none", cpu_c
     """An infeasible ``result`` (any dataclass with ``message``) with the first node or
     memory limit that makes the instance infeasible, when
     :func:`~placement_ilp.feasibility.explain_infeasible` finds one. O(n * classes + m)."""
-    from .feasibility import explain_infeasible
-
     reason = explain_infeasible(instance, contiguity=contiguity if contiguity in _LEVEL_ORDER else "none",
                                 cpu_contiguity=cpu_contiguity)
     if reason is None:
@@ -468,8 +466,6 @@ def _solve_milp(instance: Instance, formulation: Any, budget: Budget, *, warm_st
     try:
         problem, start = prepare(instance, formulation, warm_start=warm_start, budget=budget, **level)
         if export is not None:
-            from .backends.highs import write_model
-
             write_model(problem.model, export)
         if budget.should_stop():
             result = _stopped_result(budget.stop_status(), "milp", problem.formulation, start, budget,
@@ -478,9 +474,8 @@ def _solve_milp(instance: Instance, formulation: Any, budget: Budget, *, warm_st
             result = problem.solve(warm_start=None if start is None else start.placement, budget=budget,
                                    **options)
     except KeyboardInterrupt:
-        if budget.interrupted:
+        if not budget.first_interrupt():
             raise
-        budget.interrupt()
         result = _stopped_result("interrupted", "milp", None, start, budget)
     return with_start(result, start)
 
@@ -502,7 +497,7 @@ def trim_idle_devices(instance: Instance, keep: Placement | None = None) -> Inst
     used = [] if keep is None else list(keep.assignment.values())
     for d in (*instance.topology.named_devices, *used):
         needed[d.cls] = max(needed.get(d.cls, 0), d.index + 1)
-    classes = tuple(replace(c, count=max(min(c.count, groups), needed.get(c.name, 0), 1 if c.count else 0))
+    classes = tuple(replace(c, count=max(min(c.count, groups), needed.get(c.name, 0)))
                     for c in instance.topology.classes)
     if all(a.count == b.count for a, b in zip(classes, instance.topology.classes)):
         return instance
@@ -649,8 +644,6 @@ def run_baseline(
     except InputError as exc:
         # everything does not fit on one accelerator, or the instance has no placement at
         # all: a result, not an input error
-        from .feasibility import explain_infeasible
-
         if method != "one-accelerator" and explain_infeasible(instance) is None:
             raise
         return Result("infeasible", None, None, None, 0.0, time.perf_counter() - start, method, None, None, None,

@@ -75,6 +75,20 @@ class Budget:
         """Record that the user asked the run to stop (safe from any thread)."""
         self._interrupted.set()
 
+    def first_interrupt(self) -> bool:
+        """In an ``except KeyboardInterrupt``: record the user's first interrupt and
+        return True, so the run stops with what it has; False for a second one, which
+        the caller raises again (the user wants out). Example::
+
+            except KeyboardInterrupt:
+                if not budget.first_interrupt():
+                    raise
+        """
+        if self.interrupted:
+            return False
+        self.interrupt()
+        return True
+
     def should_stop(self) -> bool:
         return self.interrupted or self.expired
 

@@ -255,9 +255,8 @@ def _run_until_stopped(h, threads, budget: Budget, watch: "_Watch") -> tuple[str
                 _LEFT_RUNNING.append(worker)
                 return stopped, False
         except KeyboardInterrupt:
-            if budget.interrupted:
+            if not budget.first_interrupt():
                 raise
-            budget.interrupt()
     if failure:
         raise failure[0]
     return stopped, True
