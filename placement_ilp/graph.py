@@ -24,7 +24,7 @@ from typing import Hashable, Iterable, Mapping
 
 import networkx as nx
 
-from .checks import check_number, shown
+from .checks import check_number, described, shown
 from .errors import InputError
 
 NodeId = Hashable  # int or str in practice
@@ -48,7 +48,7 @@ def _check_hashable(value: object, what: str) -> None:
         hash(value)
     except TypeError:
         raise InputError(f"{what} must be a string, a number or None, "
-                         f"got {type(value).__name__} {shown(value)}") from None
+                         f"got {described(value)}") from None
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks import shown
+from ..checks import described, shown
 from ..errors import InputError
 
 
 def json_object(value: Any, where: str) -> dict:
     """``value`` if it is a JSON object, else InputError."""
     if not isinstance(value, dict):
-        raise InputError(f"{where} must be a JSON object, got {type(value).__name__} {shown(value)}")
+        raise InputError(f"{where} must be a JSON object, got {described(value)}")
     return value
 
 
@@ -40,18 +40,18 @@ def label(value: Any, what: str) -> str | int | None:
         return value
     if isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63:
         return value
-    raise InputError(f"{what} must be a string, a 64-bit integer or null, got {type(value).__name__} {shown(value)}")
+    raise InputError(f"{what} must be a string, a 64-bit integer or null, got {described(value)}")
 
 
 def text(value: Any, what: str) -> str | None:
     """A name: a string or null. Example: ``text("conv1", "node 1: name") == "conv1"``."""
     if value is None or isinstance(value, str):
         return value
-    raise InputError(f"{what} must be a string or null, got {type(value).__name__} {shown(value)}")
+    raise InputError(f"{what} must be a string or null, got {described(value)}")
 
 
 def json_list(value: Any, where: str) -> list:
     """``value`` if it is a JSON list, else InputError. Example: ``json_list([], "edges") == []``."""
     if not isinstance(value, list):
-        raise InputError(f"{where} must be a list, got {type(value).__name__} {shown(value)}")
+        raise InputError(f"{where} must be a list, got {described(value)}")
     return value

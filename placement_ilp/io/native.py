@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks import check_number, shown
+from ..checks import check_number, described, shown
 from ..errors import InputError
 from ..graph import OpEdge, OpGraph, OpNode, check_id
 from ..instance import Instance
@@ -58,7 +58,7 @@ def topology_from_native(data: Any) -> Topology:
         json_object(raw, where)
         name = required(raw, "name", where)
         if not isinstance(name, str):
-            raise InputError(f"{where}: name must be a string, got {type(name).__name__} {shown(name)}")
+            raise InputError(f"{where}: name must be a string, got {described(name)}")
         where = f"device class {name!r}"
         # DeviceClass checks count, memory, bandwidth and latency, naming the field
         out.append(
