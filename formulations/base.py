@@ -1,8 +1,8 @@
 """The builder interface and the registry of formulations.
 
-A builder turns an :class:`~placement_ilp.instance.Instance` into a solver-neutral
-:class:`~placement_ilp.model.Model`, and turns a solution vector back into a
-:class:`~placement_ilp.placement.Placement`. A user's own builder subclasses
+A builder turns an :class:`~placement_ilp.data.instance.Instance` into a solver-neutral
+:class:`~placement_ilp.milp.model.Model`, and turns a solution vector back into a
+:class:`~placement_ilp.data.placement.Placement`. A user's own builder subclasses
 :class:`Builder` and is registered with :func:`register` (or passed as a class to
 ``placement_ilp.solve``); nothing in the package needs editing.
 """
@@ -15,9 +15,9 @@ from typing import Callable
 import numpy as np
 
 from placement_ilp.errors import InputError
-from placement_ilp.instance import Instance
-from placement_ilp.model import Model
-from placement_ilp.placement import Placement
+from placement_ilp.data.instance import Instance
+from placement_ilp.milp.model import Model
+from placement_ilp.data.placement import Placement
 
 
 class Builder(ABC):
@@ -25,6 +25,9 @@ class Builder(ABC):
     :meth:`build` and :meth:`decode`; :meth:`encode` (a MIP start) is optional."""
 
     name: str = "builder"
+    #: what the objective measures: "maxload" (the max-load objectives) or "latency";
+    #: the solve scores the decoded placement with the evaluator of that kind.
+    kind: str = "maxload"
 
     def __init__(self, instance: Instance, **options) -> None:
         self.instance = instance

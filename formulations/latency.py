@@ -1,6 +1,6 @@
 """Single-sample latency MILP (docs/model.md, "Latency (single-sample) objective").
 
-The model is the one of :mod:`placement_ilp.latency` (read its docstring): unlimited
+The model is the one of :mod:`placement_ilp.evaluation.latency` (read its docstring): unlimited
 CPUs, accelerators running at most ``q`` convex calls ("subgraphs") each, in a
 fixed order, inference graphs only. Colour groups (``placement_ilp.preprocess``)
 are placed, so a colour class sits in one call; CPU timing is per node.
@@ -47,7 +47,7 @@ Constraints
 
 Bounds and big-M values come from the instance, never a fixed constant.
 UB (``upper_bound``) is the best latency of the interval, greedy and all-CPU
-placements of :mod:`placement_ilp.latency` that is feasible for q (or, if none is,
+placements of :mod:`placement_ilp.evaluation.latency` that is feasible for q (or, if none is,
 the sum over nodes of the largest time plus every communication charge a call
 can make). A_m(i) (head) is the longest path to i where every node takes the time
 of its mode and every change of mode pays the transfer it causes: a lower bound
@@ -79,20 +79,18 @@ import math
 import numpy as np
 
 from placement_ilp.errors import InputError
-from placement_ilp.latency import (
-    _check_latency_instance,
-    all_on_cpu_cores,
+from placement_ilp.baselines.latency import all_on_cpu_cores, greedy_latency, interval_latency
+from placement_ilp.data.placement import Placement
+from placement_ilp.data.preprocess import contract
+from placement_ilp.data.topology import Device
+from placement_ilp.evaluation.latency import (
+    check_latency_instance,
     evaluate_latency,
     evaluate_latency_with_subgraphs,
-    greedy_latency,
-    interval_latency,
 )
-from placement_ilp.model import Model
-from placement_ilp.placement import Placement
-from placement_ilp.preprocess import contract
-from placement_ilp.topology import Device
+from placement_ilp.milp.model import Model
 
-from .base import Builder, register
+from formulations.base import Builder, register
 
 SYMMETRY_MODES = ("index", "start", "none")
 _UB_SLACK_REL = 1e-9  # room for rounding in the bound (the incumbent sits exactly at UB)
@@ -131,6 +129,8 @@ class LatencyMILP(Builder):
         placement = b.decode(r.values)
     """
 
+    kind = "latency"
+
     def __init__(
         self,
         instance,
@@ -142,7 +142,7 @@ class LatencyMILP(Builder):
         starts: tuple = (),
     ) -> None:
         self._given_starts = tuple(starts)
-        _check_latency_instance(instance)
+        check_latency_instance(instance)
         if isinstance(max_subgraphs, bool) or not isinstance(max_subgraphs, int) or max_subgraphs < 1:
             raise InputError(f"max_subgraphs must be a whole number >= 1, got {max_subgraphs!r}")
         if upper_bound is not None and not (isinstance(upper_bound, (int, float)) and upper_bound >= 0):
@@ -754,7 +754,7 @@ class LatencyMILP(Builder):
 
     def encode_subgraphs(self, assignment) -> np.ndarray | None:
         """A MIP start for an explicit split (node -> (device, call index), as
-        :func:`placement_ilp.latency.evaluate_latency_with_subgraphs` takes it), or
+        :func:`placement_ilp.evaluation.latency.evaluate_latency_with_subgraphs` takes it), or
         None when it is infeasible, has more than q calls on a device, or scores
         above the model's upper bound. O(model size)."""
         if self.model is None:

@@ -33,12 +33,12 @@ import networkx as nx
 import numpy as np
 
 from placement_ilp.errors import InputError
-from placement_ilp.model import Model
-from placement_ilp.placement import Placement
-from placement_ilp.preprocess import contract
-from placement_ilp.topology import Device
+from placement_ilp.milp.model import Model
+from placement_ilp.data.placement import Placement
+from placement_ilp.data.preprocess import contract
+from placement_ilp.data.topology import Device
 
-from .base import Builder, register
+from formulations.base import Builder, register
 
 CONTIGUITY_LEVELS = ("pipeline", "convex", "none")
 

@@ -19,7 +19,7 @@ there ``target_cap`` and a floor on the target made HiGHS slower. The floor
 the devices) is left out everywhere: with ``class_capacity`` it led HiGHS 1.16 to a
 wrong optimum (docs/formulations.md section 10).
 - ``pigeonhole_floor`` (none and convex, objective sum): the target is at least
-  ``placement_ilp.bounds.pigeonhole_floor`` (some device must hold j + 1 of the
+  ``placement_ilp.bounds.combinatorial.pigeonhole_floor`` (some device must hold j + 1 of the
   large groups), when that is above the LP's work bound (``bounds.work_bound``).
 - ``first_count`` / ``order_devices`` (none and convex, ``symmetry=True``):
   identical devices of a class open in the order of the first group they hold,
@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from placement_ilp.bounds import pigeonhole_floor, work_bound
+from placement_ilp.bounds.combinatorial import pigeonhole_floor, work_bound
 from placement_ilp.errors import InputError
-from placement_ilp.model import Model
-from placement_ilp.placement import Placement
+from placement_ilp.milp.model import Model
+from placement_ilp.data.placement import Placement
 
-from .base import register
-from .maxload import MaxLoad
+from formulations.base import register
+from formulations.maxload import MaxLoad
 
 
 @register("maxload-strong")

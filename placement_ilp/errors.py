@@ -1,5 +1,7 @@
 """The exceptions of the toolkit: :class:`InputError`, the one that means "the user's
-input is wrong", and :class:`FormulationError`, a solver answer the evaluator refutes.
+input is wrong"; :class:`FormulationError`, a solver answer the evaluator refutes; and
+the DP's three (:class:`DPNotApplicable` and :class:`DPTooLarge`, input errors of the
+method, and :class:`DPTimeLimit`, which the solve turns into a status).
 
 Everything that reads or checks user input raises :class:`InputError` with a
 message that names the offending item (a node id, an edge, a field, a file).
@@ -17,7 +19,19 @@ class InputError(ValueError):
 
 class FormulationError(RuntimeError):
     """The solver's answer and the evaluator disagree: a bug in a formulation (or in
-    the solver), never the user's fault. Also importable from placement_ilp.solve."""
+    the solver), never the user's fault."""
+
+
+class DPNotApplicable(InputError):
+    """The DP does not solve this variant (contiguity, objective, topology)."""
+
+
+class DPTooLarge(InputError):
+    """The DP's ideals would not fit in its memory budget."""
+
+
+class DPTimeLimit(Exception):
+    """The DP did not finish within its time limit (a status of the run, not bad input)."""
 
 
 def refuse_overwrite(*paths: str | os.PathLike | None, force: bool = False) -> None:

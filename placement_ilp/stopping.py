@@ -25,6 +25,8 @@ import threading
 import time
 from typing import Any, Callable, Iterator
 
+from .errors import InputError
+
 __all__ = ["Budget", "catch_signals", "check_time_limit", "can_bound", "run_bounded", "EXIT_INTERRUPTED"]
 
 #: Exit code of a process ended by a second interrupt (128 + SIGINT, as shells do).
@@ -107,8 +109,6 @@ def check_time_limit(value, argument: str = "time_limit") -> float | None:
 
     Example: ``check_time_limit(60) == 60.0``; ``check_time_limit("10")`` raises.
     """
-    from .errors import InputError
-
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):

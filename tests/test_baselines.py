@@ -29,11 +29,11 @@ from placement_ilp.baselines import (
     pipedream_with_value,
 )
 from placement_ilp.errors import InputError
-from placement_ilp.evaluate import MEMORY_TOLERANCE, evaluate
-from placement_ilp.graph import OpEdge, OpGraph, OpNode
-from placement_ilp.instance import Instance
-from placement_ilp.placement import Placement, check_placement
-from placement_ilp.topology import Device, paper_topology
+from placement_ilp.evaluation.maxload import MEMORY_TOLERANCE, evaluate
+from placement_ilp.data.graph import OpEdge, OpGraph, OpNode
+from placement_ilp.data.instance import Instance
+from placement_ilp.data.placement import Placement, check_placement
+from placement_ilp.data.topology import Device, paper_topology
 
 from .conftest import PAPER, paper_files
 
@@ -213,8 +213,8 @@ def test_local_search_incremental_state_is_exact():
     equal a recomputation, and its acyclicity test agrees with contiguity_level."""
     import random
 
-    from placement_ilp.contiguity import contiguity_level
-    from placement_ilp.generators import layered_dag
+    from placement_ilp.evaluation.contiguity import contiguity_level
+    from placement_ilp.workloads.generators import layered_dag
 
     ls = importlib.import_module("placement_ilp.baselines.local_search")
     inst = layered_dag(5, 4, seed=2, training=True, accelerators=3, cpus=2, memory_slack=10.0)
@@ -342,7 +342,7 @@ def test_infeasible_instance_raises():
 
 
 def test_local_search_is_seeded_and_checks_options():
-    from placement_ilp.generators import layered_dag
+    from placement_ilp.workloads.generators import layered_dag
 
     inst = layered_dag(4, 3, seed=5, training=True)
     assert local_search(inst, restarts=2, seed=7).assignment == local_search(inst, restarts=2, seed=7).assignment
@@ -353,7 +353,7 @@ def test_local_search_is_seeded_and_checks_options():
 
 
 def test_linear_order_attaches_backward_only_groups():
-    from placement_ilp.generators import layered_dag
+    from placement_ilp.workloads.generators import layered_dag
 
     inst = layered_dag(3, 2, seed=1, training=True)
     graph = inst.graph

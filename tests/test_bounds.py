@@ -7,12 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from placement_ilp.bounds import pigeonhole_floor
-from placement_ilp.graph import OpEdge, OpGraph, OpNode
-from placement_ilp.instance import Instance
+from placement_ilp.bounds.combinatorial import pigeonhole_floor
+from placement_ilp.data.graph import OpEdge, OpGraph, OpNode
+from placement_ilp.data.instance import Instance
 from placement_ilp.io import load_instance
-from placement_ilp.preprocess import contract
-from placement_ilp.topology import DeviceClass, Topology, paper_topology
+from placement_ilp.data.preprocess import contract
+from placement_ilp.data.topology import DeviceClass, Topology, paper_topology
 
 from .conftest import paper_path
 from .test_heterogeneous import exhaustive_all_levels, heterogeneous_instances
@@ -105,9 +105,9 @@ def test_floor_never_exceeds_the_none_level_optimum_heterogeneous(instance, over
 
 
 def test_work_bound_is_the_root_lp_of_the_none_model():
-    from placement_ilp.backends.highs import solve_relaxation
-    from placement_ilp.bounds import work_bound
-    from placement_ilp.solve import build
+    from placement_ilp.milp.backends.highs import solve_relaxation
+    from placement_ilp.bounds.combinatorial import work_bound
+    from placement_ilp.solving import build
 
     inst = load_instance(paper_path("throughput/LayerGraphs/resnet50_inference.json"))
     lp = solve_relaxation(build(inst, "maxload", contiguity="none").model, time_limit=60)

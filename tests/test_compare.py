@@ -7,12 +7,12 @@ import math
 import pandas as pd
 import pytest
 
-from placement_ilp import compare as cmp
+from placement_ilp.experiments import compare as cmp
 from placement_ilp.cli import Parser
 from placement_ilp.errors import InputError
-from placement_ilp.generators import layered_dag
+from placement_ilp.workloads.generators import layered_dag
 from placement_ilp.io import save_instance, save_placement
-from placement_ilp.solve import solve
+from placement_ilp.solving import solve
 
 from .conftest import REPO
 

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from placement_ilp.contiguity import ContiguityReport, contiguity_level
+from placement_ilp.evaluation.contiguity import ContiguityReport, contiguity_level
 from placement_ilp.errors import InputError
-from placement_ilp.graph import OpEdge, OpGraph, OpNode
-from placement_ilp.instance import Instance
-from placement_ilp.placement import Placement
-from placement_ilp.topology import Device, paper_topology
+from placement_ilp.data.graph import OpEdge, OpGraph, OpNode
+from placement_ilp.data.instance import Instance
+from placement_ilp.data.placement import Placement
+from placement_ilp.data.topology import Device, paper_topology
 
 A0, A1, A2 = Device("acc", 0), Device("acc", 1), Device("acc", 2)
 C0 = Device("cpu", 0)

@@ -29,7 +29,7 @@ from placement_ilp.importers.flops import (
     norm_flops,
     pool_flops,
 )
-from placement_ilp.preprocess import contract
+from placement_ilp.data.preprocess import contract
 
 REPO = Path(__file__).resolve().parents[1]
 TOPOLOGIES = sorted((REPO / "instances" / "topologies").glob("*.json"))

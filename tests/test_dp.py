@@ -12,14 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from placement_ilp import dp
+from placement_ilp.dp import ideal as dp
 from placement_ilp.cli import main
-from placement_ilp.generators import layered_dag
-from placement_ilp.graph import OpEdge, OpGraph, OpNode
-from placement_ilp.instance import Instance
+from placement_ilp.workloads.generators import layered_dag
+from placement_ilp.data.graph import OpEdge, OpGraph, OpNode
+from placement_ilp.data.instance import Instance
 from placement_ilp.io import load_instance
-from placement_ilp.solve import solve
-from placement_ilp.topology import paper_topology
+from placement_ilp.solving import solve
+from placement_ilp.data.topology import paper_topology
 
 from .conftest import paper_path
 from .test_maxload import exhaustive, small_instances

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from placement_ilp.errors import InputError
-from placement_ilp.evaluate import Evaluation, evaluate
-from placement_ilp.graph import OpEdge, OpGraph, OpNode
-from placement_ilp.instance import Instance
-from placement_ilp.placement import Placement
-from placement_ilp.topology import Device, DeviceClass, Topology, paper_topology
+from placement_ilp.evaluation.maxload import Evaluation, evaluate
+from placement_ilp.data.graph import OpEdge, OpGraph, OpNode
+from placement_ilp.data.instance import Instance
+from placement_ilp.data.placement import Placement
+from placement_ilp.data.topology import Device, DeviceClass, Topology, paper_topology
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PAPER = SHARED / "instances" / "tarnawski2020"

@@ -24,7 +24,7 @@ import pytest
 from placement_ilp import load_instance, solve
 from placement_ilp.errors import InputError
 from placement_ilp.io.files import check_output, write_atomic
-from placement_ilp.result import proven_optimal
+from placement_ilp.milp.result import proven_optimal
 from placement_ilp.stopping import Budget
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -313,8 +313,8 @@ def test_check_output_names_the_reason(tmp_path):
 # -- exit codes ------------------------------------------------------------------------
 def test_evaluate_exits_1_on_a_placement_that_breaks_memory(tmp_path):
     from placement_ilp import io
-    from placement_ilp.placement import Placement
-    from placement_ilp.topology import Device
+    from placement_ilp.data.placement import Placement
+    from placement_ilp.data.topology import Device
 
     instance = load_instance(DEFAULT)
     accelerator = next(c for c in instance.topology.classes if c.memory is not None)
@@ -349,7 +349,7 @@ def test_api_options_of_the_wrong_type_are_input_errors(bad):
 
 
 def test_the_dp_budget_message_counts_ideals_properly():
-    from placement_ilp import dp
+    from placement_ilp.dp import ideal as dp
 
     instance = load_instance(DEFAULT)
     graph = dp.build_dp_graph(instance)
@@ -364,8 +364,8 @@ def test_idle_devices_are_dropped_without_changing_the_optimum(seed):
     """With more accelerators than colocation groups the surplus is idle: the DP on the
     whole topology and solve() (which trims it) find the same optimum, at every level
     the MILP is run too."""
-    from placement_ilp.generators import layered_dag
-    from placement_ilp.solve import solve_dp_method, trim_idle_devices
+    from placement_ilp.workloads.generators import layered_dag
+    from placement_ilp.solving import solve_dp_method, trim_idle_devices
 
     instance = layered_dag(2, 2, seed=seed, accelerators=7, cpus=2, training=False)
     trimmed = trim_idle_devices(instance)
@@ -460,7 +460,7 @@ def test_a_280000_node_chain_answers_within_its_time_limit(tmp_path):
 
 
 def test_the_latency_milp_stops_on_interrupt_and_keeps_its_best_split():
-    from placement_ilp.latency_solve import solve_latency
+    from placement_ilp.solving import solve_latency
 
     budget = Budget(120)
     timer = threading.Timer(3.0, budget.interrupt)
@@ -474,7 +474,7 @@ def test_the_latency_milp_stops_on_interrupt_and_keeps_its_best_split():
 
 
 def test_the_latency_time_limit_covers_the_whole_run():
-    from placement_ilp.latency_solve import solve_latency
+    from placement_ilp.solving import solve_latency
 
     started = time.monotonic()
     result = solve_latency(load_instance(SLOW_MILP), max_subgraphs=2, threads=1, time_limit=4)

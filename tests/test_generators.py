@@ -11,7 +11,7 @@ import pytest
 from placement_ilp import evaluate, load_instance, solve
 from placement_ilp.cli import main
 from placement_ilp.errors import InputError
-from placement_ilp.generators import inception_like, layered_dag, residual_cnn, transformer_encoder
+from placement_ilp.workloads.generators import inception_like, layered_dag, residual_cnn, transformer_encoder
 from placement_ilp.importers import parse_cost_topology
 from placement_ilp.io import instance_to_dict
 

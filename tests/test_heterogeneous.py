@@ -23,14 +23,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from placement_ilp import examples
-from placement_ilp.evaluate import evaluate
-from placement_ilp.graph import OpEdge, OpGraph, OpNode
-from placement_ilp.instance import Instance
+from placement_ilp.workloads import examples
+from placement_ilp.evaluation.maxload import evaluate
+from placement_ilp.data.graph import OpEdge, OpGraph, OpNode
+from placement_ilp.data.instance import Instance
 from placement_ilp.io import instance_to_dict, load_instance, save_instance
-from placement_ilp.placement import Placement
-from placement_ilp.solve import solve
-from placement_ilp.topology import Device, DeviceClass, Topology
+from placement_ilp.data.placement import Placement
+from placement_ilp.solving import solve
+from placement_ilp.data.topology import Device, DeviceClass, Topology
 
 from .conftest import REPO, paper_files, paper_path
 from .test_maxload import exhaustive as exhaustive_unpruned

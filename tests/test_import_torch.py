@@ -19,7 +19,7 @@ from placement_ilp.cli import main  # noqa: E402
 from placement_ilp.importers import TIME_UNIT, import_model, ready_made_topology  # noqa: E402
 from placement_ilp.importers.examples import tiny_cnn, tiny_transformer  # noqa: E402
 from placement_ilp.importers.torch_import import import_torch  # noqa: E402
-from placement_ilp.preprocess import contract  # noqa: E402
+from placement_ilp.data.preprocess import contract  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 TOPOLOGY = REPO / "instances" / "topologies" / "a100x4-xeon.json"

@@ -76,8 +76,89 @@ def test_no_cycle_through_imports_inside_functions_either():
 
 def test_the_graph_is_read():
     graph = import_graph()
-    assert graph.has_edge("placement_ilp.solve", "placement_ilp.dp")
-    assert graph.has_edge("formulations.maxload", "placement_ilp.model")
-    assert graph.has_edge("placement_ilp.model", "placement_ilp.backends")
-    assert graph.has_edge("placement_ilp.latency_solve", "formulations.latency")
-    assert not graph.has_edge("placement_ilp.latency", "placement_ilp.latency_solve")  # the shim is left out
+    assert graph.has_edge("placement_ilp.solving.direct", "placement_ilp.dp")
+    assert graph.has_edge("formulations.maxload", "placement_ilp.milp.model")
+    assert graph.has_edge("placement_ilp.milp.model", "placement_ilp.milp.backends")
+    assert graph.has_edge("placement_ilp.solving.problem", "formulations")
+
+
+#: The layers, lowest first (docs/architecture.md): a module imports modules of its
+#: own layer or of lower ones, never of a higher one. The package's own __init__ (the
+#: facade, which loads its names lazily) stands above them all.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("placement_ilp.errors", "placement_ilp.stopping", "placement_ilp._old_paths"),
+    ("placement_ilp.data",),
+    ("placement_ilp.io", "placement_ilp.importers", "placement_ilp.workloads"),
+    ("placement_ilp.evaluation",),
+    ("placement_ilp.milp",),
+    ("placement_ilp.bounds", "placement_ilp.dp", "placement_ilp.baselines"),
+    ("formulations",),
+    ("placement_ilp.solving",),
+    ("placement_ilp.experiments",),
+    ("placement_ilp.cli",),
+)
+
+
+def layer_of(module: str) -> int:
+    """The index in LAYERS of the layer that holds ``module`` (the facade: above all)."""
+    if module == "placement_ilp":
+        return len(LAYERS)
+    for rank, prefixes in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return rank
+    raise AssertionError(f"{module} is in no layer: add it to LAYERS and docs/architecture.md")
+
+
+def test_every_module_has_a_layer():
+    for module in import_graph():
+        layer_of(module)
+
+
+def test_no_module_imports_from_a_higher_layer():
+    upward = [(a, b) for a, b in import_graph().edges if layer_of(b) > layer_of(a)]
+    assert upward == []
+
+
+def test_the_layer_check_can_fail():
+    graph = import_graph()
+    graph.add_edge("placement_ilp.data.graph", "placement_ilp.solving.run")
+    assert [(a, b) for a, b in graph.edges if layer_of(b) > layer_of(a)] == [
+        ("placement_ilp.data.graph", "placement_ilp.solving.run")]
+
+
+def test_only_optional_extras_are_imported_inside_functions():
+    """Imports of the two packages sit at module level: one inside a function would
+    hide a cycle or an upward import. The exceptions: the importers of the optional
+    extras (torch, onnx), loaded when a model of theirs is imported, and the command
+    line's look at HiGHS' left-behind runs, only when a solve already loaded HiGHS."""
+    allowed = {("placement_ilp.cli", "placement_ilp.milp.backends.highs"),
+               ("placement_ilp.importers", "placement_ilp.importers.torch_import"),
+               ("placement_ilp.importers", "placement_ilp.importers.onnx_import")}
+    inner = set(import_graph().edges) - set(import_graph(inside_functions=False).edges)
+    assert inner <= allowed
+
+
+def test_old_import_paths_answer_for_one_release():
+    import importlib
+    import warnings
+
+    from placement_ilp import _old_paths
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        assert importlib.import_module("placement_ilp.solve").solve is importlib.import_module(
+            "placement_ilp.solving.run").solve
+        assert importlib.import_module("placement_ilp.latency").greedy_latency is importlib.import_module(
+            "placement_ilp.baselines.latency").greedy_latency
+        assert importlib.import_module("placement_ilp.latency").LatencyResult is importlib.import_module(
+            "placement_ilp.solving.result").Result
+        for old, new in _old_paths.OLD_PATHS.items():
+            stand_in = importlib.import_module(f"placement_ilp.{old}")
+            target = importlib.import_module(f"placement_ilp.{new[0]}")
+            public = [n for n in vars(target) if not n.startswith("_")][:5]
+            for name in public:
+                assert getattr(stand_in, name) is getattr(target, name), (old, name)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        importlib.import_module("placement_ilp.evaluate").evaluate
+    assert "placement_ilp.evaluation.maxload" in str(caught[0].message)

@@ -20,17 +20,22 @@ from placement_ilp.baselines import all_on_cpu, local_search, partition, pipedre
 from placement_ilp.baselines import simple
 from placement_ilp.baselines.pipedream import table_bytes
 from placement_ilp.baselines.simple import feasible_assignment, group_view
-from placement_ilp.checks import MAX_DEVICES, MAX_VALUE, check_bool, check_int, check_number
-from placement_ilp.instance import check_instance
-from placement_ilp.placement import check_placement_arg
+from placement_ilp.data.checks import MAX_DEVICES, MAX_VALUE, check_bool, check_int, check_number
+from placement_ilp.data.instance import check_instance
+from placement_ilp.data.placement import check_placement_arg
 from placement_ilp.cli import main
-from placement_ilp.feasibility import explain_infeasible
-from placement_ilp.generators import MAX_GENERATED_NODES, inception_like, layered_dag, residual_cnn, \
-    transformer_encoder
-from placement_ilp.graph import OpEdge, OpGraph, OpNode
-from placement_ilp.instance import Instance
+from placement_ilp.evaluation.feasibility import explain_infeasible
+from placement_ilp.workloads.generators import (
+    MAX_GENERATED_NODES,
+    inception_like,
+    layered_dag,
+    residual_cnn,
+    transformer_encoder,
+)
+from placement_ilp.data.graph import OpEdge, OpGraph, OpNode
+from placement_ilp.data.instance import Instance
 from placement_ilp.io import instance_from_dict, instance_to_dict, placement_to_dict
-from placement_ilp.topology import Device, DeviceClass, Link, Topology, paper_topology
+from placement_ilp.data.topology import Device, DeviceClass, Link, Topology, paper_topology
 
 
 # -- helpers --------------------------------------------------------------------

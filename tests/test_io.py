@@ -8,8 +8,8 @@ import networkx as nx
 import pytest
 
 from placement_ilp.errors import InputError
-from placement_ilp.generators import layered_dag
-from placement_ilp.graph import OpGraph
+from placement_ilp.workloads.generators import layered_dag
+from placement_ilp.data.graph import OpGraph
 from placement_ilp.io import (
     instance_from_dict,
     instance_to_dict,
@@ -18,8 +18,8 @@ from placement_ilp.io import (
     save_instance,
     save_placement,
 )
-from placement_ilp.placement import Placement
-from placement_ilp.topology import Device
+from placement_ilp.data.placement import Placement
+from placement_ilp.data.topology import Device
 
 from .conftest import REPO, paper_files, paper_path
 

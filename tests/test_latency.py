@@ -11,23 +11,17 @@ from hypothesis import strategies as st
 
 from formulations.base import get_builder
 from formulations.latency import LatencyMILP
-from placement_ilp.backends import solve_model
+from placement_ilp.milp.backends import solve_model
 from placement_ilp.errors import InputError
-from placement_ilp.graph import OpEdge, OpGraph, OpNode
-from placement_ilp.instance import Instance
+from placement_ilp.data.graph import OpEdge, OpGraph, OpNode
+from placement_ilp.data.instance import Instance
 from placement_ilp.io import load_instance
-from placement_ilp.latency import (
-    all_on_cpus,
-    evaluate_latency,
-    evaluate_latency_with_subgraphs,
-    greedy_blocks,
-    greedy_latency,
-    interval_latency,
-)
-from placement_ilp.latency_solve import solve_latency
-from placement_ilp.placement import Placement
-from placement_ilp.result import Status
-from placement_ilp.topology import Device, paper_topology
+from placement_ilp.baselines.latency import all_on_cpus, greedy_blocks, greedy_latency, interval_latency
+from placement_ilp.evaluation.latency import evaluate_latency, evaluate_latency_with_subgraphs
+from placement_ilp.solving import solve_latency
+from placement_ilp.data.placement import Placement
+from placement_ilp.milp.result import Status
+from placement_ilp.data.topology import Device, paper_topology
 
 from .conftest import paper_files, paper_path
 

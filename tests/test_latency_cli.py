@@ -71,7 +71,7 @@ def test_latency_milp_by_default_is_no_worse_than_the_dp_split_or_greedy(q, caps
 
 def test_latency_warm_start_modes(capsys):
     from placement_ilp.io import load_instance
-    from placement_ilp.latency_solve import LATENCY_WARM_STARTS, solve_latency
+    from placement_ilp.solving import LATENCY_WARM_STARTS, solve_latency
 
     inst = load_instance(paper_path("latency/OperatorGraphs/bert_l-3_inference.json"))
     auto = solve_latency(inst, time_limit=2, threads=1)
@@ -95,8 +95,8 @@ def test_latency_warm_start_modes(capsys):
 
 def test_dp_split_and_dp_method_stop_at_their_time_limit():
     from placement_ilp.io import load_instance
-    from placement_ilp.latency_solve import dp_split
-    from placement_ilp.solve import solve
+    from placement_ilp.solving import dp_split
+    from placement_ilp.solving import solve
 
     inst = load_instance(paper_path("throughput/LayerGraphs/inceptionv3_inference.json"))
     stopped = solve(inst, method="dp", time_limit=0.01)

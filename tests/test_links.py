@@ -26,19 +26,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from formulations import MaxLoad, SymmetricMaxLoad
-from placement_ilp import chain_dp
+from placement_ilp.dp import chain as chain_dp
 from placement_ilp.baselines import BASELINES, group_loads, group_view
 from placement_ilp.cli import main
-from placement_ilp.dp import DPNotApplicable, build_dp_graph
+from placement_ilp.dp.ideal import DPNotApplicable, build_dp_graph
 from placement_ilp.errors import InputError
-from placement_ilp.evaluate import evaluate
-from placement_ilp.examples import two_servers
-from placement_ilp.graph import OpEdge, OpGraph, OpNode
-from placement_ilp.instance import Instance
+from placement_ilp.evaluation.maxload import evaluate
+from placement_ilp.workloads.examples import two_servers
+from placement_ilp.data.graph import OpEdge, OpGraph, OpNode
+from placement_ilp.data.instance import Instance
 from placement_ilp.io import instance_from_dict, instance_to_dict, load_instance, save_instance
-from placement_ilp.placement import Placement
-from placement_ilp.solve import solve
-from placement_ilp.topology import Device, DeviceClass, Link, Topology
+from placement_ilp.data.placement import Placement
+from placement_ilp.solving import solve
+from placement_ilp.data.topology import Device, DeviceClass, Link, Topology
 
 from .test_heterogeneous import RANK, best_per_level, close, exhaustive_all_levels, heterogeneous_instances
 
@@ -542,9 +542,9 @@ def test_bad_links_in_the_python_api():
 def test_server_scaling_instances_have_the_documented_sizes(tmp_path):
     # docs/formulations.md, "How the model grows with the number of devices": D = 8
     from placement_ilp.cli import main
-    from placement_ilp.examples import server_scaling, write_scaling
+    from placement_ilp.workloads.examples import server_scaling, write_scaling
     from placement_ilp.io import load_instance as load
-    from placement_ilp.solve import build
+    from placement_ilp.solving import build
 
     base = tmp_path / "base.json"
     assert main(["generate", "-o", str(base), "--layers", "16", "--width", "4", "--seed", "1"]) == 0

@@ -11,15 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from formulations import Builder, MaxLoad, register
-from placement_ilp.backends.highs import read_file_and_solve, write_model
+from placement_ilp.milp.backends.highs import read_file_and_solve, write_model
 from placement_ilp.cli import main
-from placement_ilp.evaluate import evaluate
-from placement_ilp.graph import OpEdge, OpGraph, OpNode
-from placement_ilp.instance import Instance
+from placement_ilp.evaluation.maxload import evaluate
+from placement_ilp.data.graph import OpEdge, OpGraph, OpNode
+from placement_ilp.data.instance import Instance
 from placement_ilp.io import load_instance, save_instance
-from placement_ilp.placement import Placement
-from placement_ilp.solve import build, solve
-from placement_ilp.topology import paper_topology
+from placement_ilp.data.placement import Placement
+from placement_ilp.solving import build, solve
+from placement_ilp.data.topology import paper_topology
 
 from .conftest import paper_path
 

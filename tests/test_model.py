@@ -9,12 +9,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from placement_ilp.backends import solve_model
-from placement_ilp.backends.highs import read_file_and_solve, solve_highs, write_model
-from placement_ilp.backends.pulp_backend import solve_pulp, to_pulp
+from placement_ilp.milp.backends import solve_model
+from placement_ilp.milp.backends.highs import read_file_and_solve, solve_highs, write_model
+from placement_ilp.milp.backends.pulp_backend import solve_pulp, to_pulp
 from placement_ilp.errors import InputError
-from placement_ilp.model import Model
-from placement_ilp.result import SolveResult, Status, relative_gap
+from placement_ilp.milp.model import Model
+from placement_ilp.milp.result import SolveResult, Status, relative_gap
 
 INF = np.inf
 

@@ -9,13 +9,15 @@ import pytest
 
 pytest.importorskip("matplotlib", reason='plots need matplotlib: pip install "placement-ilp[plot]"')
 
-from placement_ilp import cli, plot  # noqa: E402
-from placement_ilp.evaluate import evaluate  # noqa: E402
-from placement_ilp.generators import layered_dag  # noqa: E402
+from placement_ilp import cli
+from placement_ilp.experiments import plot  # noqa: E402
+from placement_ilp.evaluation.maxload import evaluate  # noqa: E402
+from placement_ilp.workloads.generators import layered_dag  # noqa: E402
 from placement_ilp.io import load_instance, save_instance, save_placement  # noqa: E402
-from placement_ilp.latency import evaluate_latency, greedy_latency  # noqa: E402
-from placement_ilp.solve import solve  # noqa: E402
-from placement_ilp.topology import Device  # noqa: E402
+from placement_ilp.baselines.latency import greedy_latency  # noqa: E402
+from placement_ilp.evaluation.latency import evaluate_latency  # noqa: E402
+from placement_ilp.solving import solve  # noqa: E402
+from placement_ilp.data.topology import Device  # noqa: E402
 
 from .conftest import paper_path  # noqa: E402
 

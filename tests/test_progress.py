@@ -9,12 +9,12 @@ import sys
 import pytest
 
 from placement_ilp import cli
-from placement_ilp import compare as cmp
-from placement_ilp.backends.highs import Progress, solve_highs
-from placement_ilp.generators import layered_dag
+from placement_ilp.experiments import compare as cmp
+from placement_ilp.milp.backends.highs import Progress, solve_highs
+from placement_ilp.workloads.generators import layered_dag
 from placement_ilp.io import save_instance
-from placement_ilp.model import Model
-from placement_ilp.solve import build
+from placement_ilp.milp.model import Model
+from placement_ilp.solving import build
 
 
 class _Terminal(io.StringIO):

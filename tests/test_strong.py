@@ -8,9 +8,9 @@ from formulations import MaxLoad, StrongMaxLoad, SymmetricMaxLoad
 from placement_ilp.cli import main
 from placement_ilp.errors import InputError
 from placement_ilp.io import load_instance
-from placement_ilp.placement import Placement
-from placement_ilp.solve import find_start, prepare, solve
-from placement_ilp.topology import Device
+from placement_ilp.data.placement import Placement
+from placement_ilp.solving import find_start, prepare, solve
+from placement_ilp.data.topology import Device
 
 from .conftest import paper_path
 
@@ -60,7 +60,7 @@ def test_an_infeasible_given_start_is_refused():
 
 
 def test_formulations_agree_with_and_without_starts():
-    from placement_ilp.generators import layered_dag
+    from placement_ilp.workloads.generators import layered_dag
 
     instance = layered_dag(4, 2, seed=5, accelerators=2, cpus=1)
     for level in ("pipeline", "convex", "none"):
@@ -84,7 +84,7 @@ def test_symmetric_start_is_renamed_into_device_order():
 
 
 def test_strong_rows_lift_the_root_bound_on_a_paper_workload():
-    from placement_ilp.backends.highs import solve_relaxation
+    from placement_ilp.milp.backends.highs import solve_relaxation
 
     instance = load_instance(paper_path("throughput/LayerGraphs/bert24_training.json"))
     plain, _ = prepare(instance, "maxload", warm_start="none")
@@ -97,7 +97,7 @@ def test_strong_pipeline_proves_the_dp_optimum_on_a_paper_workload():
     result = solve(instance, time_limit=300)
     assert result.status == "optimal"
     assert result.objective == pytest.approx(solve(instance, method="dp").objective, rel=1e-6)
-    assert result.stats["warm_start"] == "dp"
+    assert result.start == "dp"
 
 
 def test_bench_milp_writes_its_table(tmp_path, capsys):
@@ -130,9 +130,9 @@ def test_cli_solve_reports_its_start(capsys):
 def test_regression_presolve_case_found_by_hypothesis():
     """A 7-node case on which an earlier row set (stage_nonempty with class_capacity)
     made HiGHS' presolve report 12 as optimal; the optimum is 11."""
-    from placement_ilp.graph import OpEdge, OpGraph, OpNode
-    from placement_ilp.instance import Instance
-    from placement_ilp.topology import paper_topology
+    from placement_ilp.data.graph import OpEdge, OpGraph, OpNode
+    from placement_ilp.data.instance import Instance
+    from placement_ilp.data.topology import paper_topology
 
     times = {0: (6, 0), 1: (7, 6), 2: (7, 4), 3: (3, 0), 4: (1, 5), 5: (2, 1), 6: (7, 1)}
     memory = {0: 1, 1: 0, 2: 3, 3: 3, 4: 1, 5: 0, 6: 2}
@@ -150,7 +150,7 @@ def test_regression_presolve_case_found_by_hypothesis():
 
 
 def test_dp_start_on_an_infeasible_instance_is_none():
-    from placement_ilp.generators import layered_dag
+    from placement_ilp.workloads.generators import layered_dag
 
     instance = layered_dag(3, 2, seed=1, accelerators=1, cpus=0, memory_slack=0.2)
     assert solve(instance, method="dp").status == "infeasible"

@@ -1,9 +1,9 @@
 """Baselines of the paper (docs/model.md, "Baselines in the paper"), one module per family.
 
-Every baseline takes an :class:`~placement_ilp.instance.Instance` and returns a
-:class:`~placement_ilp.placement.Placement`; every one is meant to be scored by
-:func:`placement_ilp.evaluate.evaluate`. They all place colour groups
-(:func:`placement_ilp.preprocess.contract`), so colour classes stay together and
+Every baseline takes an :class:`~placement_ilp.data.instance.Instance` and returns a
+:class:`~placement_ilp.data.placement.Placement`; every one is meant to be scored by
+:func:`placement_ilp.evaluation.maxload.evaluate`. They all place colour groups
+(:func:`placement_ilp.data.preprocess.contract`), so colour classes stay together and
 backward nodes of training graphs follow their group, and they respect support and
 memory whenever a feasible placement exists (InputError when provably none does).
 
@@ -15,8 +15,11 @@ memory whenever a feasible placement exists (InputError when provably none does)
 - :func:`partition` (``partition.py``): recursive Kernighan-Lin bisection of the
   contracted graph, time-balanced, repaired for memory and support.
 - :func:`one_accelerator`, :func:`all_on_first_cpu`, :func:`expert` (``simple.py``).
+- For the latency objective (``latency.py``, scored by
+  :func:`placement_ilp.evaluation.latency.evaluate_latency`): :func:`greedy_latency`
+  (the paper's greedy), :func:`interval_latency` and :func:`all_on_cpu_cores`.
 
-``BASELINES`` maps the names used by tools and tables to callables
+``BASELINES`` (max-load) and ``LATENCY_BASELINES`` map the names used by tools and tables to callables
 ``f(instance, **options) -> Placement``::
 
     >>> from placement_ilp.baselines import BASELINES
@@ -31,7 +34,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..placement import Placement
+from ..data.placement import Placement
+from .latency import all_on_cpu_cores, all_on_cpus, greedy_blocks, greedy_latency, interval_latency
 from .local_search import local_search
 from .partition import partition
 from .pipedream import linear_order, pipedream, pipedream_with_value
@@ -45,14 +49,26 @@ BASELINES: dict[str, Callable[..., Placement]] = {
     "expert": expert,
 }
 
+#: The latency heuristics that are methods of their own (``--objective latency --method``).
+LATENCY_BASELINES: dict[str, Callable[..., Placement]] = {
+    "greedy": greedy_latency,
+    "all-cpu": all_on_cpu_cores,
+}
+
 __all__ = [
     "BASELINES",
+    "LATENCY_BASELINES",
     "all_on_cpu",
+    "all_on_cpu_cores",
+    "all_on_cpus",
     "all_on_first_cpu",
     "expert",
     "feasible_assignment",
     "group_loads",
+    "greedy_blocks",
+    "greedy_latency",
     "group_view",
+    "interval_latency",
     "linear_order",
     "local_search",
     "one_accelerator",

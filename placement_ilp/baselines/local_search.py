@@ -28,7 +28,7 @@ topological order of PipeDream's positions, random cut points, random device per
 segment) and only changes that keep the placement pipeline-contiguous are
 accepted; the test counts, for every pair of devices, the forward arcs of the
 contracted graph between them and checks that the device digraph stays acyclic
-(exactly the rule of :func:`placement_ilp.contiguity.contiguity_level` with CPUs
+(exactly the rule of :func:`placement_ilp.evaluation.contiguity.contiguity_level` with CPUs
 constrained). Groups without a forward node are free to move.
 """
 
@@ -41,8 +41,8 @@ import time
 import numpy as np
 
 from ..errors import InputError
-from ..instance import Instance
-from ..placement import Placement
+from ..data.instance import Instance
+from ..data.placement import Placement
 from .pipedream import linear_order, pipedream_with_value
 from .simple import GroupView, fallback_assignment, fits, group_loads, group_view, refuse_large_tables
 

@@ -41,8 +41,8 @@ import math
 import networkx as nx
 import numpy as np
 
-from ..instance import Instance
-from ..placement import Placement
+from ..data.instance import Instance
+from ..data.placement import Placement
 from .pipedream import linear_order
 from .simple import GroupView, assignment_is_feasible, fallback_assignment, fits, group_view
 

@@ -47,9 +47,9 @@ from collections import deque
 import networkx as nx
 import numpy as np
 
-from ..evaluate import MEMORY_TOLERANCE
-from ..instance import Instance
-from ..placement import Placement
+from ..evaluation.maxload import MEMORY_TOLERANCE
+from ..data.instance import Instance
+from ..data.placement import Placement
 from .simple import GroupView, fallback_assignment, group_view, refuse_large_tables
 
 
@@ -278,7 +278,7 @@ def _chain_dp(loads: list[np.ndarray], counts: list[int]):
 
 def table_bytes(positions: int, classes: list) -> int:
     """Bytes of the largest arrays PipeDream allocates at once for ``positions``
-    positions on device classes ``classes`` (:class:`~placement_ilp.topology.DeviceClass`):
+    positions on device classes ``classes`` (:class:`~placement_ilp.data.topology.DeviceClass`):
     a (P+2) x (P+2) float table per class, per class that pays communication, and
     about three of working space while they are built; then the DP's
     (P+1) x S tables (values, arguments, candidates; S = prod(count_c + 1) device-count

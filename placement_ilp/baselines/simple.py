@@ -7,7 +7,7 @@ Baselines of the paper (docs/model.md, "Baselines in the paper") that need no se
 - :func:`all_on_first_cpu`: everything on the first CPU;
 - :func:`expert`: a human expert's split read from a file.
 
-All baselines place colour *groups* (:func:`placement_ilp.preprocess.contract`): a
+All baselines place colour *groups* (:func:`placement_ilp.data.preprocess.contract`): a
 colour class, or a node without one, so colour classes never split and backward
 nodes follow the forward nodes of their class. The helpers here give a
 :class:`GroupView` of an instance (devices, capacities, per-group times), the loads of
@@ -27,12 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..evaluate import MEMORY_TOLERANCE
-from ..instance import Instance
+from ..evaluation.maxload import MEMORY_TOLERANCE
+from ..data.instance import Instance
 from ..io import load_placement
-from ..placement import Placement
-from ..preprocess import Contracted, contract
-from ..topology import Device
+from ..data.placement import Placement
+from ..data.preprocess import Contracted, contract
+from ..data.topology import Device
 
 #: The most memory (bytes) a baseline may allocate for its tables: 2 GiB. A baseline
 #: whose tables would be larger refuses with an InputError before allocating them.
@@ -63,7 +63,7 @@ class GroupView:
 
     ``G`` groups, ``C`` device classes, ``D`` devices (topology order).
 
-    cg: the contraction (:func:`placement_ilp.preprocess.contract`).
+    cg: the contraction (:func:`placement_ilp.data.preprocess.contract`).
     devices[d]: the d-th device; dev_class[d]: its class position.
     capacity[d]: its memory (``inf`` when unlimited).
     is_cpu[d]: its class is of kind "cpu".
@@ -136,7 +136,7 @@ def group_loads(view: GroupView, dev: np.ndarray) -> np.ndarray:
     of everything on the first device.
 
     InputError when links make costs depend on the partner device (it charges each
-    device its own class's rate; :func:`placement_ilp.evaluate.evaluate` honours links).
+    device its own class's rate; :func:`placement_ilp.evaluation.maxload.evaluate` honours links).
     """
     cg = view.cg
     cg.instance.refuse_links("group_loads")

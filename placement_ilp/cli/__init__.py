@@ -43,8 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def entry_point() -> None:
     code = main()
-    if "placement_ilp.backends.highs" in sys.modules:
-        from ..backends.highs import runs_left_running  # loaded only if a solve ran
+    if "placement_ilp.milp.backends.highs" in sys.modules:
+        from ..milp.backends.highs import runs_left_running  # loaded only if a solve ran
 
         if runs_left_running():  # a solve that did not stop when asked: its outputs are written, leave now
             sys.stdout.flush()

@@ -9,10 +9,19 @@ import sys
 
 from .. import io
 from ..errors import InputError
+from ..evaluation.latency import evaluate_latency
+from ..evaluation.maxload import evaluate
+from ..experiments import bench_milp, plot
+from ..experiments.bench import build_table, dp_table
+from ..importers import import_model, load_cost_topology
 from ..io import files
-from ..methods import method_names
+from ..solving.methods import method_names
+from ..solving.problem import cap_threads, check_gap
+from ..solving.run import solve
+from ..solving.starts import LATENCY_WARM_STARTS
 from ..stopping import Budget, check_time_limit
-from ..structure import forward_graph, width
+from ..data.structure import forward_graph, width
+from ..workloads import generators
 from .format import num
 from .progress import live_progress
 
@@ -86,12 +95,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 # -- evaluate -----------------------------------------------------------------
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ..evaluate import evaluate
-
     instance = _load(args.instance, args.strict)
     if args.objective == "latency":
-        from ..latency import evaluate_latency
-
         placement = io.load_placement(args.placement, instance, unlimited_cpus=True)
         report = evaluate_latency(instance, placement, max_subgraphs=args.subgraphs_per_accelerator)
         print(json.dumps(report.to_dict(), indent=1) if args.json else report.summary())
@@ -113,8 +118,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 # -- generate -----------------------------------------------------------------
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .. import generators
-
     files.check_output(args.output, force=args.force, what="-o")
     if args.family == "layered":
         if args.topology or args.granularity != "operator":
@@ -128,8 +131,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
             training=args.training,
         )
     else:
-        from ..importers import load_cost_topology
-
         options = dict(
             topology=load_cost_topology(args.topology) if args.topology else None,
             accelerators=args.accelerators, cpus=args.cpus, training=args.training,
@@ -149,8 +150,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 # -- import -------------------------------------------------------------------
 def cmd_import(args: argparse.Namespace) -> int:
-    from ..importers import import_model, load_cost_topology
-
     files.check_output(args.output, force=args.force, what="-o")
     dims = {}
     for item in args.dim:
@@ -180,30 +179,31 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 # -- solve --------------------------------------------------------------------
 def cmd_solve(args: argparse.Namespace) -> int:
-    from ..solve import cap_threads, check_gap, solve
-
+    """Handler of ``placement-ilp solve``: any method, any objective, through the one
+    :func:`~placement_ilp.solving.run.solve`; prints the result, then writes the
+    placement."""
     budget = Budget(check_time_limit(args.time_limit, "--time-limit"))  # the whole run, from here
     check_gap(args.gap, "--gap")
     _check_outputs(args)
+    latency = args.objective == "latency"
+    if latency:
+        _check_latency_options(args)
     instance = _load(args.instance, strict=False)
     contiguity = args.contiguity or ("none" if args.non_contiguous else "pipeline")
     threads, note = cap_threads(args.threads, "--threads")
     if note:
         print(f"note: {note}", file=sys.stderr)
-    if args.objective == "latency":
-        return _solve_latency(instance, args, budget, threads)
-    if args.method != "milp":
-        result = _solve_other(instance, args, contiguity, budget)
-        return _report(instance, result, contiguity, args)
-    live = live_progress(args)
+    live = live_progress(args) if args.method == "milp" else None
     try:
         result = solve(
             instance,
-            formulation=args.formulation,
-            warm_start=_warm_start(instance, args.warm_start),
+            method=args.method,
+            formulation=None if latency else args.formulation,
+            objective=args.objective,
+            max_subgraphs=args.subgraphs_per_accelerator,
+            warm_start=_warm_start(instance, args.warm_start, latency),
             contiguity=contiguity,
             cpu_contiguity=not args.accelerators_only,
-            objective=args.objective,
             overlap=args.overlap,
             gap=args.gap,
             threads=threads,
@@ -212,7 +212,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
             log_file=args.log_file,
             progress=live,
             export=args.export,
-            budget=budget,
+            baseline_options=_baseline_options(args),
+            budget=budget,  # the DP stops past its time; the baselines do not take one
         )
     finally:
         if live is not None:
@@ -237,131 +238,34 @@ def _check_outputs(args: argparse.Namespace) -> None:
         files.check_output(path, force=args.force, what=flag)
 
 
-LATENCY_METHODS = method_names("latency")
+def _check_latency_options(args: argparse.Namespace) -> None:
+    """--objective latency: Q >= 1 and a method that serves latency."""
+    if args.subgraphs_per_accelerator < 1:
+        raise InputError(f"--subgraphs-per-accelerator must be >= 1, got {args.subgraphs_per_accelerator}")
+    methods = method_names("latency")
+    if args.method not in methods:
+        raise InputError(f"--objective latency takes --method {', '.join(methods)}, not {args.method!r}")
 
 
-def _solve_latency(instance, args: argparse.Namespace, budget: Budget, threads: int | None) -> int:
-    """--objective latency: the latency MILP, or a baseline scored for latency."""
-    from ..latency import evaluate_latency
-    from ..latency_solve import solve_latency
-
-    q = args.subgraphs_per_accelerator
-    if q < 1:
-        raise InputError(f"--subgraphs-per-accelerator must be >= 1, got {q}")
-    if args.method not in LATENCY_METHODS:
-        raise InputError(f"--objective latency takes --method {', '.join(LATENCY_METHODS)}, not {args.method!r}")
-    if args.method == "milp":
-        starts, mode = (), args.warm_start or "auto"
-        if mode not in ("auto", "none"):  # a file or a method's placement joins the heuristic starts
-            if mode in LATENCY_METHODS and mode != "milp":
-                given = _latency_baseline(instance, mode)
-                starts = () if given is None else ((mode, given),)
-            else:
-                starts = (("given", io.load_placement(mode, instance, unlimited_cpus=True)),)
-            mode = "heuristics"
-        live = live_progress(args)
-        try:
-            found = solve_latency(
-                instance, max_subgraphs=q, gap=args.gap, threads=threads, budget=budget,
-                backend=args.backend, log=args.log, log_file=args.log_file, starts=starts, progress=live,
-                warm_start=mode,
-            )
-        finally:
-            if live is not None:
-                live.close()
-        placement, report = found.placement, found.report
-        status, bound, gap = found.status, found.bound, found.gap
-        start_name, message = found.warm_start, found.message
-        build_s, solve_s = found.build_seconds, found.solve_seconds
-    else:
-        import time as _time
-
-        start, start_name, message = _time.perf_counter(), None, ""
-        placement = _latency_baseline(instance, args.method)
-        report = None if placement is None else evaluate_latency(instance, placement, max_subgraphs=q)
-        solve_s, build_s, bound, gap = _time.perf_counter() - start, 0.0, None, None
-        status = "feasible" if report is not None and report.feasible else "infeasible"
-        if status == "infeasible":
-            placement = None
-    value = report.latency if report is not None and report.feasible else None
-    data = {
-        "objective": value,
-        "status": str(status),
-        "bound": bound,
-        "gap": gap,
-        "build_seconds": round(build_s, 6),
-        "solve_seconds": round(solve_s, 6),
-        "method": args.method,
-        "formulation": "latency" if args.method == "milp" else None,
-        "message": message,
-        "placement": None if placement is None else {str(d): v for d, v in sorted(placement.by_device().items())},
-        "subgraphs": None
-        if report is None
-        else [{"device": str(x.device), "index": x.index, "nodes": list(x.nodes)} for x in report.subgraphs],
-    }
-    _quiet(args)
-    if args.json:
-        print(json.dumps(data, indent=1), flush=True)
-    else:
-        print(f"instance   {instance.name} ({len(instance.graph)} nodes)")
-        print(f"method     {args.method} (objective latency, {q} subgraph(s) per accelerator)")
-        print(f"status     {status}")
-        print(f"latency    {num(value)} (evaluator)   bound {num(bound)}   gap {num(gap)}")
-        if start_name is not None:
-            print(f"start      {start_name}'s placement")
-        print(f"time       build {build_s:.3f} s, solve {solve_s:.3f} s")
-        if message and status != "optimal":
-            print(f"note       {message}")
-        if report is not None:
-            print()
-            print(report.summary())
-    if args.output and placement is not None:
-        io.save_placement(instance, placement, args.output, objective=value, overwrite=args.force)
-    return EXIT_OK if placement is not None else EXIT_NO_PLACEMENT
-
-
-def _latency_baseline(instance, method: str):
-    """The placement of a latency baseline: the max-load DP's split, the greedy, or all on CPUs."""
-    from ..latency import all_on_cpu_cores, greedy_latency
-    from ..solve import solve
-
-    if method == "dp":
-        return solve(instance, method="dp").placement
-    if method == "greedy":
-        return greedy_latency(instance)
-    return all_on_cpu_cores(instance)
-
-
-def _warm_start(instance, spec: str | None):
-    """--warm-start: "auto" (the default), "none", a method name, or a placement file."""
-    from ..solve import WARM_START_METHODS
-
-    if spec is None or spec in ("auto", "none") or spec in WARM_START_METHODS:
+def _warm_start(instance, spec: str | None, latency: bool):
+    """--warm-start: "auto" (the default), "none", a method name, or a placement file
+    (for latency, "heuristics" too, and a file may put nodes on any CPU core)."""
+    names = ("auto", "none", *(LATENCY_WARM_STARTS if latency else ()),
+             *method_names("latency" if latency else "maxload", starts_milp=None if latency else True))
+    if spec is None or spec in names:
         return spec or "auto"
-    return io.load_placement(spec, instance)
+    return io.load_placement(spec, instance, unlimited_cpus=latency)
 
 
-def _solve_other(instance, args: argparse.Namespace, contiguity: str, budget: Budget):
-    """The DP or a baseline, through the same solve() as the MILP."""
-    from ..solve import solve
-
-    baseline_options: dict = {}
+def _baseline_options(args: argparse.Namespace) -> dict:
+    """The options of the heuristic --method names."""
     if args.method == "expert":
         if not args.split:
             raise InputError("--method expert needs --split FILE")
-        baseline_options["path"] = args.split
+        return {"path": args.split}
     if args.method == "local-search":
-        baseline_options.update(restarts=args.restarts, seed=args.seed)
-    return solve(
-        instance,
-        method=args.method,
-        contiguity=contiguity,
-        cpu_contiguity=not args.accelerators_only,
-        objective=args.objective,
-        overlap=args.overlap,
-        budget=budget,  # the DP stops past its time; the baselines do not take one
-        baseline_options=baseline_options,
-    )
+        return {"restarts": args.restarts, "seed": args.seed}
+    return {}
 
 
 def _report(instance, result, contiguity: str, args: argparse.Namespace) -> int:
@@ -370,7 +274,7 @@ def _report(instance, result, contiguity: str, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), indent=1), flush=True)
     else:
-        print(_solve_summary(instance, result, contiguity), flush=True)
+        print(_solve_summary(instance, result, contiguity, args.subgraphs_per_accelerator), flush=True)
     if args.output and result.placement is not None:
         io.save_placement(instance, result.placement, args.output, objective=result.objective, overwrite=args.force)
     return EXIT_OK if result.placement is not None else EXIT_NO_PLACEMENT
@@ -383,18 +287,22 @@ def _quiet(args: argparse.Namespace) -> None:
         signals.raising = False
 
 
-def _solve_summary(instance, result, contiguity: str) -> str:
+def _solve_summary(instance, result, contiguity: str, max_subgraphs: int) -> str:
+    latency = result.kind == "latency"
+    if latency:
+        how = f" (objective latency, {max_subgraphs} subgraph(s) per accelerator)"
+    else:
+        how = f" (contiguity {contiguity})" if result.method in ("milp", "dp") else ""
+    value = "latency   " if latency else "objective "
     lines = [
         f"instance   {instance.name} ({len(instance.graph)} nodes, {instance.topology.num_devices} devices)",
-        f"method     {result.method}" + (f" / {result.formulation}" if result.formulation else "")
-        + (f" (contiguity {contiguity})" if result.method in ("milp", "dp") else ""),
+        f"method     {result.method}" + (f" / {result.formulation}" if result.formulation else "") + how,
         f"status     {result.status}",
-        f"objective  {num(result.objective)} (evaluator)   bound {num(result.bound)}   gap {num(result.gap)}",
+        f"{value} {num(result.objective)} (evaluator)   bound {num(result.bound)}   gap {num(result.gap)}",
         f"time       build {result.build_seconds:.3f} s, solve {result.solve_seconds:.3f} s",
     ]
-    stats = result.stats or {}
-    if "warm_start" in stats:
-        lines.append(f"start      {stats['warm_start']}'s placement, max-load {num(stats['start_value'])}")
+    if result.start is not None:
+        lines.append(f"start      {result.start}'s placement, {value.strip()} {num(result.start_value)}")
     if result.message and (result.method != "milp" or result.status != "optimal"):
         lines.append(f"note       {result.message}")
     if result.evaluation is not None:
@@ -411,8 +319,6 @@ def cmd_plot(args: argparse.Namespace) -> int:
     objective and matplotlib's presence are checked before the instance is read
     (InputError, exit 2). Example: ``main(["plot", "inst.json", "p.json", "-o", "p.png"])``.
     """
-    from .. import plot
-
     plot.check_output(args.output, args.force)
     plot.figure_kinds(args.kind, args.objective)
     plot.require_matplotlib()
@@ -438,13 +344,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 # -- bench --------------------------------------------------------------------
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ..bench import build_table, dp_table
-
     if args.what == "dp":
         print(dp_table(args.instances, 600.0 if args.time_limit is None else args.time_limit))
     elif args.what == "milp":
-        from .. import bench_milp
-
         if args.time_limit is None:
             args.time_limit = 300.0
         print(bench_milp.run(args))

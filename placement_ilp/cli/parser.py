@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from .. import compare
+from ..experiments import compare
 from ..errors import InputError
-from ..methods import method_names
+from ..solving.methods import method_names
 from .commands import cmd_bench, cmd_evaluate, cmd_generate, cmd_import, cmd_info, cmd_plot, cmd_solve
 
 

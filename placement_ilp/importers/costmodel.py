@@ -2,7 +2,7 @@
 
 An importer (PyTorch, ONNX, or a synthetic generator) describes a model as a list
 of :class:`OpRecord` in execution order. :func:`build_instance` turns it into an
-:class:`~placement_ilp.instance.Instance` on a :class:`CostTopology`:
+:class:`~placement_ilp.data.instance.Instance` on a :class:`CostTopology`:
 
 - the time of an operator on a device class is a roofline,
   ``op_overhead + max(flops / (peak_flops * efficiency), bytes / (memory_bandwidth * efficiency))``,
@@ -33,10 +33,11 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import InputError
-from ..graph import OpEdge, OpGraph, OpNode
-from ..instance import Instance
+from ..data.graph import OpEdge, OpGraph, OpNode
+from ..data.instance import Instance
+from ..io import read_json
 from ..io.native import topology_from_native
-from ..topology import DEVICE_KINDS, Topology
+from ..data.topology import DEVICE_KINDS, Topology
 from .devices import device_spec
 from .flops import KINDS, PRODUCT_KINDS
 
@@ -359,8 +360,6 @@ def load_cost_topology(path: str | os.PathLike) -> CostTopology:
 
     Example: ``load_cost_topology("instances/topologies/a100x2-xeon.json").topology.class_names``. O(classes).
     """
-    from ..io import read_json
-
     p = Path(path)
     try:
         return parse_cost_topology(read_json(p))

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..instance import Instance
-from ..placement import Placement, check_placement, complete_by_colour
+from ..data.instance import Instance
+from ..data.placement import Placement, check_placement, complete_by_colour
 from . import native, paper
 from .files import write_atomic
 

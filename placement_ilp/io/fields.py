@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks import described, shown
+from ..data.checks import described, shown
 from ..errors import InputError
 
 

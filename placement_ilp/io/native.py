@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks import check_number, described, shown
+from ..data.checks import check_number, described, shown
 from ..errors import InputError
-from ..graph import OpEdge, OpGraph, OpNode, check_id
-from ..instance import Instance
-from ..placement import Placement
-from ..topology import Device, DeviceClass, Link, Topology
+from ..data.graph import OpEdge, OpGraph, OpNode, check_id
+from ..data.instance import Instance
+from ..data.placement import Placement
+from ..data.topology import Device, DeviceClass, Link, Topology
 from .fields import flag, json_list, json_object, label, required, text
 
 INSTANCE_FORMAT = "placement-ilp/instance"

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks import MAX_DEVICES, check_int, check_number
+from ..data.checks import MAX_DEVICES, check_int, check_number
 from ..errors import InputError
-from ..graph import OpEdge, OpGraph, OpNode, check_id
-from ..instance import Instance
-from ..placement import Placement
-from ..topology import PAPER_ACCELERATOR, PAPER_CPU, TOO_MANY_DEVICES, Device, paper_topology
+from ..data.graph import OpEdge, OpGraph, OpNode, check_id
+from ..data.instance import Instance
+from ..data.placement import Placement
+from ..data.topology import PAPER_ACCELERATOR, PAPER_CPU, TOO_MANY_DEVICES, Device, paper_topology
 from .fields import flag, json_list, json_object, label, required, text
 
 _NODE_FIELDS = ("id", "supportedOnFpga", "cpuLatency", "fpgaLatency", "isBackwardNode")
