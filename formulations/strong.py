@@ -21,6 +21,10 @@ wrong optimum (docs/formulations.md section 10).
 - ``pigeonhole_floor`` (none and convex, objective sum): the target is at least
   ``placement_ilp.bounds.combinatorial.pigeonhole_floor`` (some device must hold j + 1 of the
   large groups), when that is above the LP's work bound (``bounds.work_bound``).
+- ``proven_bound`` (every level, objective sum, with ``lower_bound`` L): the target
+  is at least L, a bound proven outside the model (the configuration bound of
+  ``placement_ilp.bounds.configuration``, which ``solve(..., root_bound=
+  "configuration")`` computes); docs/formulations.md section 11.
 - ``first_count`` / ``order_devices`` (none and convex, ``symmetry=True``):
   identical devices of a class open in the order of the first group they hold,
   groups taken largest work first.
@@ -46,6 +50,10 @@ class StrongMaxLoad(MaxLoad):
     upper_bound: the value of a feasible placement (for example the DP's or a
         heuristic's); enables ``stage_capacity`` and ``target_cap``. ``solve``
         computes one itself when a warm start is given or found.
+    lower_bound: a value every placement at this level is proven to reach (for
+        example the configuration bound); adds ``proven_bound``, target >= it.
+        Objective "sum" only. A wrong one shows: the evaluator's value of the
+        solver's placement falls below the solver's optimum (FormulationError).
     symmetry: add the device-ordering rows in none and convex (off by default:
         HiGHS finds the symmetry of identical devices itself, and on the paper's
         workloads the rows did not help; docs/formulations.md section 10).
@@ -60,14 +68,18 @@ class StrongMaxLoad(MaxLoad):
     """
 
     def __init__(self, instance, contiguity: str = "pipeline", *, upper_bound: float | None = None,
-                 symmetry: bool = False, **options) -> None:
+                 lower_bound: float | None = None, symmetry: bool = False, **options) -> None:
         super().__init__(instance, contiguity, **options)  # options: cpu_contiguity, objective, overlap
-        if upper_bound is not None and not (np.isfinite(upper_bound) and upper_bound >= 0):
-            raise InputError(f"upper_bound must be a finite number >= 0, got {upper_bound!r}")
+        for name, value in (("upper_bound", upper_bound), ("lower_bound", lower_bound)):
+            if value is not None and not (np.isfinite(value) and value >= 0):
+                raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
+        if lower_bound is not None and self.objective != "sum":
+            raise InputError(f"lower_bound needs the objective sum, not {self.objective!r}")
         self.upper_bound = None if upper_bound is None else float(upper_bound)
+        self.lower_bound = None if lower_bound is None else float(lower_bound)
         self.symmetry = bool(symmetry)
         self.floor: float | None = None  # the pigeonhole floor, when its row is added
-        self.options.update(upper_bound=self.upper_bound, symmetry=self.symmetry)
+        self.options.update(upper_bound=self.upper_bound, lower_bound=self.lower_bound, symmetry=self.symmetry)
 
     def build(self) -> Model:
         m = super().build()
@@ -90,6 +102,10 @@ class StrongMaxLoad(MaxLoad):
             self._pigeonhole_floor(m)
             if self.symmetry:
                 self._order_devices(m)
+        if self.lower_bound is not None and self.lower_bound > 0 and self.load_terms:
+            target = self.load_terms[0].target.start
+            m.add_rows("proven_bound", np.zeros(1, dtype=np.int64), np.array([target]), np.ones(1),
+                       lower=self.lower_bound * (1 - 1e-9), num_rows=1)
         return m
 
     # -------------------------------------------------------------- helpers

@@ -214,6 +214,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
             export=args.export,
             baseline_options=_baseline_options(args),
             budget=budget,  # the DP stops past its time; the baselines do not take one
+            root_bound=args.root_bound,
         )
     finally:
         if live is not None:
@@ -303,6 +304,8 @@ def _solve_summary(instance, result, contiguity: str, max_subgraphs: int) -> str
     ]
     if result.start is not None:
         lines.append(f"start      {result.start}'s placement, {value.strip()} {num(result.start_value)}")
+    if result.root_bound is not None:
+        lines.append(f"bound by   {result.root_bound.describe()}")
     if result.message and (result.method != "milp" or result.status != "optimal"):
         lines.append(f"note       {result.message}")
     if result.evaluation is not None:

@@ -7,6 +7,7 @@ import argparse
 from ..experiments import compare
 from ..errors import InputError
 from ..solving.methods import method_names
+from ..solving.root_bound import ROOT_BOUNDS
 from .commands import cmd_bench, cmd_evaluate, cmd_generate, cmd_import, cmd_info, cmd_plot, cmd_solve
 
 
@@ -152,7 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
         "interval, greedy and all-CPU heuristics and the DP split (when the DP finishes in 30 s); "
         "dp, greedy, all-cpu or a file add that placement to the heuristics; 'none' gives no start",
     )
-    p.add_argument("--log", action="store_true", help="show the solver's log")
+    p.add_argument(
+        "--root-bound",
+        choices=ROOT_BOUNDS,
+        default="none",
+        help="milp, objective sum: prove a bound before the MILP and give it to the model as a row; "
+        "configuration: the set-partitioning LP whose columns are device sets charged their boundary "
+        "communication (docs/formulations.md section 11); it may take half the time limit",
+    )
+    p.add_argument("--log", action="store_true", help="show the solver's log (and the root bound's)")
     p.add_argument("--log-file", metavar="FILE", help="write the HiGHS log to FILE")
     p.add_argument(
         "--progress",
@@ -198,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--time-limit", type=float, help="seconds per instance and run (dp: default 600; milp: 300)")
     p.add_argument("--warm-start", default="auto", help="milp: auto (default), none, or a method (dp, pipedream, ...)")
+    p.add_argument("--root-bound", default="none", metavar="LIST",
+                   help="milp: root bounds to compare, comma-separated: none (default), configuration")
     p.add_argument("--threads", type=int, help="milp: HiGHS threads")
     p.add_argument("--csv", metavar="FILE", help="milp: also write the table as CSV")
     p.add_argument("--markdown", metavar="FILE", help="milp: also write the table as markdown")

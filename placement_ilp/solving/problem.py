@@ -62,6 +62,8 @@ class Problem:
         self.formulation = getattr(cls, "name", str(formulation))
         self.options = dict(getattr(self.builder, "options", options))
         self.kind = getattr(cls, "kind", "maxload")
+        #: a bound proven before the build and given to the model (solving.root_bound), or None
+        self.root_bound = None
 
     def evaluate(self, placement: Placement, subgraphs: dict | None = None) -> Evaluation | LatencyReport:
         """The evaluator's report of ``placement`` (for latency, of the split

@@ -63,6 +63,8 @@ class Result:
         (device, None).
     start, start_value, start_seconds: the warm start's source, value and the
         time spent finding it (None, None, 0 without one).
+    root_bound: the bound proven before the MILP and given to it
+        (:class:`~placement_ilp.solving.root_bound.RootBound`), None without one.
 
     A plain record: O(1); ``to_dict`` O(nodes). Example:
     ``r = solve(inst, time_limit=60); r.status, r.objective, r.gap``.
@@ -86,6 +88,7 @@ class Result:
     start: str | None = None
     start_value: float | None = None
     start_seconds: float = 0.0
+    root_bound: Any = None
 
     @property
     def has_placement(self) -> bool:
@@ -124,6 +127,8 @@ class Result:
             if self.placement is None
             else {str(d): nodes for d, nodes in sorted(self.placement.by_device().items())},
         }
+        if self.root_bound is not None:
+            data["root_bound"] = self.root_bound.to_dict()
         if self.kind == "latency":
             report = self.evaluation
             data["subgraphs"] = None if report is None else [

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import replace
 from typing import Any
 
@@ -22,19 +23,20 @@ from formulations import MaxLoad, StrongMaxLoad, get_builder
 from ..data.checks import check_int
 from ..data.instance import Instance, check_instance
 from ..data.placement import Placement
-from ..errors import InputError
+from ..errors import FormulationError, InputError
 from ..evaluation.feasibility import explain_infeasible
 from ..milp.backends import write_model
-from ..milp.result import OPTIMAL_GAP
+from ..milp.result import OPTIMAL_GAP, relative_gap
 from ..stopping import Budget, check_time_limit
 from .direct import run_baseline, solve_dp_method
 from .methods import method_names
 from .problem import LEVEL_ORDER, Problem, check_gap
 from .result import Result, Start
+from .root_bound import RootBound, check_root_bound, find_root_bound
 from .scoring import kind_of, score
 from .starts import find_start, latency_starts
 
-__all__ = ["prepare", "solve", "solve_latency", "trim_idle_devices", "with_reason", "with_start"]
+__all__ = ["prepare", "solve", "solve_latency", "trim_idle_devices", "with_reason", "with_root_bound", "with_start"]
 
 #: The formulation each kind of objective is solved with unless one is named.
 DEFAULT_FORMULATION = {"maxload": "maxload-strong", "latency": "latency"}
@@ -64,6 +66,7 @@ def solve(
     progress: Any = None,
     export: str | os.PathLike | None = None,
     budget: Budget | None = None,
+    root_bound: str = "none",
 ) -> Result:
     """Minimise ``objective`` on ``instance`` with ``method`` and return a :class:`Result`.
 
@@ -82,7 +85,10 @@ def solve(
     MILP); Ctrl-C (KeyboardInterrupt) stops it with status "interrupted" and the
     best placement so far. ``progress``: a callable given live MILP reports;
     ``export``: also write the MILP as a .lp/.mps file; ``budget``: the run's clock
-    when the caller keeps one (:class:`~placement_ilp.stopping.Budget`). Every
+    when the caller keeps one (:class:`~placement_ilp.stopping.Budget`);
+    ``root_bound``: "configuration" proves a bound before the MILP
+    (:mod:`placement_ilp.solving.root_bound`; max-load "sum" with
+    "maxload-strong") and gives it to the model as a row. Every
     placement is scored by the evaluator; an empty graph has objective 0. For
     max-load, devices beyond one per colocation group are left out
     (:func:`trim_idle_devices`; exact). Cost: building is O(size of the model);
@@ -93,6 +99,7 @@ def solve(
     check_instance(instance)
     time_limit = check_time_limit(time_limit)
     gap = check_gap(gap)
+    root_bound = check_root_bound(root_bound)
     budget = Budget(time_limit) if budget is None else budget
     kind = kind_of(objective)
     if kind == "latency":
@@ -116,7 +123,8 @@ def solve(
     else:
         run = lambda: _solve_milp(  # noqa: E731
             instance, formulation or DEFAULT_FORMULATION[kind], budget, warm_start=warm_start, export=export,
-            level=level, max_subgraphs=max_subgraphs, builder_options=builder_options, time_limit=time_limit,
+            level=level, max_subgraphs=max_subgraphs, builder_options=builder_options, root_bound=root_bound,
+            time_limit=time_limit,
             gap=gap, threads=threads, backend=backend, log=log, log_file=log_file, progress=progress)
     try:
         result = run()
@@ -161,6 +169,9 @@ def prepare(
     max_subgraphs: int = 1,
     builder_options: dict | None = None,
     budget: Budget | None = None,
+    root_bound: str = "none",
+    gap: float = OPTIMAL_GAP,
+    log: bool = False,
 ) -> tuple[Problem, Start | None]:
     """Find the warm start and build the formulation.
 
@@ -172,8 +183,14 @@ def prepare(
     ``max_subgraphs`` and the placements of
     :func:`~placement_ilp.solving.starts.latency_starts`, and starts from the best
     of those and its own heuristics. Other formulations get ``builder_options``
-    only, and a start only when ``warm_start`` is a Placement. InputError when the
-    formulation does not minimise ``objective``. Cost: the start's and the build's.
+    only, and a start only when ``warm_start`` is a Placement. ``root_bound``
+    ("configuration"): a bound proven before the build
+    (:func:`~placement_ilp.solving.root_bound.find_root_bound`, trying to prove the
+    start optimal within ``gap``; its lines on standard error with ``log``), given
+    to "maxload-strong" as its ``lower_bound`` and kept as the problem's
+    ``root_bound``. InputError when the
+    formulation does not minimise ``objective``, or cannot take the root bound.
+    Cost: the start's, the bound's and the build's.
 
     Example: ``problem, start = prepare(inst); problem.solve(warm_start=start)``.
     """
@@ -191,7 +208,20 @@ def prepare(
         if (issubclass(cls, StrongMaxLoad) and start is not None
                 and LEVEL_ORDER[start.contiguity] >= LEVEL_ORDER.get(contiguity, 0)):
             options["upper_bound"] = start.value
+        if check_root_bound(root_bound) != "none":
+            if not issubclass(cls, StrongMaxLoad):
+                raise InputError(f"root_bound {root_bound!r} needs the formulation maxload-strong, not {cls.name!r}")
+            found = find_root_bound(instance, root_bound, contiguity=contiguity, cpu_contiguity=cpu_contiguity,
+                                    overlap=overlap, objective=objective, upper=options.get("upper_bound"),
+                                    gap=gap, budget=budget, log=_to_stderr if log else None)
+            if found is not None:
+                options["lower_bound"] = found.value
+            problem = Problem(instance, cls, **options)
+            problem.root_bound = found
+            return problem, start
     elif kind == "latency":
+        if check_root_bound(root_bound) != "none":
+            raise InputError(f"root_bound {root_bound!r} is for the max-load objective sum, not latency")
         use, extra, seconds = latency_starts(instance, warm_start, budget)
         options["starts"] = (*options.get("starts", ()), *extra)
         problem = Problem(instance, cls, max_subgraphs=max_subgraphs, **options)
@@ -205,6 +235,10 @@ def prepare(
     elif isinstance(warm_start, Placement):
         start = Start(warm_start, math.nan, "given", "unknown")
     return Problem(instance, cls, **options), start
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def with_reason(result: Result, instance: Instance, contiguity: str = "none", cpu_contiguity: bool = True) -> Result:
@@ -224,6 +258,24 @@ def with_start(result: Result, start: Start | None) -> Result:
     if start is None:
         return result
     return replace(result, start=start.source, start_value=start.value, start_seconds=start.seconds)
+
+
+def with_root_bound(result: Result, root: RootBound | None) -> Result:
+    """``result`` with the root bound it was given: its record, its line in the
+    message, and ``bound`` at least its value (HiGHS may stop before its own bound
+    reaches the row's). FormulationError when the bound lies above the evaluator's
+    value of the result's placement: the bound would be wrong. O(1)."""
+    if root is None:
+        return result
+    objective = result.objective
+    if objective is not None and root.value > objective * (1 + 1e-6) + 1e-9:
+        raise FormulationError(f"the {root.method} bound {root.value!r} exceeds the evaluator's value {objective!r} "
+                               "of a placement")
+    bound = root.value if result.bound is None else max(result.bound, root.value)
+    if objective is not None:
+        bound = min(bound, objective)
+    return replace(result, root_bound=root, bound=bound, gap=relative_gap(objective, bound),
+                   message="; ".join(m for m in (root.describe(), result.message) if m))
 
 
 def trim_idle_devices(instance: Instance, keep: Placement | None = None) -> Instance:
@@ -251,14 +303,17 @@ def trim_idle_devices(instance: Instance, keep: Placement | None = None) -> Inst
 
 
 def _solve_milp(instance: Instance, formulation: Any, budget: Budget, *, warm_start: Any, export: Any,
-                level: dict, max_subgraphs: int, builder_options: dict | None, **options: Any) -> Result:
+                level: dict, max_subgraphs: int, builder_options: dict | None, root_bound: str,
+                **options: Any) -> Result:
     """solve()'s MILP path: the warm start, the build, the export, the solve; an
     interrupt keeps the warm start when the solver has nothing better."""
     start = None
     kind = kind_of(level["objective"])
     try:
         problem, start = prepare(instance, formulation, warm_start=warm_start, budget=budget,
-                                 max_subgraphs=max_subgraphs, builder_options=builder_options, **level)
+                                 max_subgraphs=max_subgraphs, builder_options=builder_options,
+                                 root_bound=root_bound, gap=options["gap"], log=options.get("log", False),
+                                 **level)
         if export is not None:
             write_model(problem.model, export)
         if budget.should_stop():
@@ -266,6 +321,7 @@ def _solve_milp(instance: Instance, formulation: Any, budget: Budget, *, warm_st
                                      problem.build_seconds, kind)
         else:
             result = problem.solve(warm_start=start, budget=budget, **options)
+        result = with_root_bound(result, problem.root_bound)
     except KeyboardInterrupt:
         if not budget.first_interrupt():
             raise

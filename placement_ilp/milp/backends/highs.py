@@ -28,7 +28,7 @@ from ..model import Model
 from ..result import OPTIMAL_GAP, SolveResult, Status, proven_optimal, relative_gap
 from ...stopping import Budget
 
-__all__ = ["solve_highs", "solve_relaxation", "write_model", "read_file_and_solve", "to_highs", "EXTENSIONS", "Progress"]
+__all__ = ["new_highs", "solve_highs", "solve_relaxation", "write_model", "read_file_and_solve", "to_highs", "EXTENSIONS", "Progress"]
 
 EXTENSIONS = (".lp", ".mps")
 
@@ -44,7 +44,13 @@ _EARLY_STOP = {
 }
 
 
-def _new_highs(output: bool):
+def new_highs(output: bool = False):
+    """An empty HiGHS object (the compiled class: no banner on standard output, no
+    Python wrapper around ``run``) with ``output_flag`` set. O(1).
+
+    >>> new_highs().getNumCol()
+    0
+    """
     h = _HighsBase()
     _set_option(h, "output_flag", bool(output))
     return h
@@ -92,7 +98,7 @@ def to_highs(model: Model, names: bool = False, output: bool = False):
     >>> h = to_highs(m); h.getNumCol()
     2
     """
-    h = _new_highs(output)
+    h = new_highs(output)
     indptr, indices, data = model.to_csr()
     nnz = int(indptr[-1])
     if nnz >= 2**31 or model.num_cols >= 2**31:
@@ -503,7 +509,7 @@ def read_file_and_solve(path, time_limit: float | None = None, mip_rel_gap: floa
     p = _check_extension(path)
     if not os.path.isfile(p):
         raise InputError(f"{p}: no such file")
-    h = _new_highs(False)
+    h = new_highs(False)
     if h.readModel(p) == highspy.HighsStatus.kError:
         raise InputError(f"{p}: HiGHS could not read the model")
     _configure(h, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads,
