@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 
 import networkx as nx
 import numpy as np
@@ -32,6 +33,9 @@ from .test_bounds import crowded_instances
 from .test_heterogeneous import LEVELS, exhaustive_all_levels, heterogeneous_instances
 from .test_maxload import small_instances
 
+# examples per random test; raise it to search harder (CONFIGURATION_EXAMPLES=500)
+EXAMPLES = int(os.environ.get("CONFIGURATION_EXAMPLES", "30"))
+
 
 def _check(instance: Instance, overlap: bool, cpu_contiguity: bool = True) -> None:
     """At every level: the bound, with and without the optimum as the upper end of
@@ -51,25 +55,25 @@ def _check(instance: Instance, overlap: bool, cpu_contiguity: bool = True) -> No
             assert all(T < best[level] * (1 + 1e-9) + 1e-12 for T, verdict in b.tested if verdict == "refuted")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_instances(), st.booleans(), st.booleans())
 def test_never_above_the_optimum_on_small_graphs(instance, overlap, cpu_contiguity):
     _check(instance, overlap, cpu_contiguity)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(heterogeneous_instances(), st.booleans())
 def test_never_above_the_optimum_on_heterogeneous_topologies(instance, overlap):
     _check(instance, overlap)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(crowded_instances(), st.booleans())
 def test_never_above_the_optimum_when_crowded(instance, overlap):
     _check(instance, overlap)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(heterogeneous_instances(), st.booleans(), st.booleans(), st.data())
 def test_pricing_milp_finds_the_best_device_set(instance, overlap, convex, data):
     """The single-device MILP against all subsets: its bound is never below the best

@@ -56,8 +56,9 @@ _REFUTE = 1e-6
 _COVERED = 1e-9
 #: rounds without a better Lagrangian bound before a target is left undecided
 _STALL_ROUNDS = 60
-#: the share of the time left that one target may take (the first, near the
-#: incumbent, is often the hardest; lower ones still raise the bound)
+#: the share of the time left that one target may take; the first, just below the
+#: incumbent, is often the hardest, and lower ones still raise the bound
+_FIRST_SHARE = 0.15
 _TARGET_SHARE = 0.3
 #: segment columns added per class and round of heuristic pricing
 _SEGMENT_COLUMNS = 10
@@ -261,9 +262,10 @@ class _Pricer:
         m.set_objective(x.cols, np.zeros(G), sense="max")
         self.h = to_highs(m)
         for name, value in (("threads", 1), ("mip_rel_gap", 0.0), ("mip_abs_gap", 1e-9), ("presolve", "on"),
-                            ("mip_feasibility_tolerance", 1e-9), ("primal_feasibility_tolerance", 1e-9),
                             ("mip_improving_solution_save", True)):
             self.h.setOptionValue(name, value)
+        self.tight = None
+        self.set_tight(False)
         self.time = sets.time[:, c]
         self.target = None
 
@@ -277,6 +279,18 @@ class _Pricer:
         for rows in self.load_rows:
             for r in rows:
                 self.h.changeRowBounds(r, -highspy.kHighsInf, float(T))
+
+    def set_tight(self, tight: bool) -> None:
+        """HiGHS' feasibility tolerances at 1e-9 (tight) or at its defaults. With the
+        defaults a set may exceed T by the sum of many small violations (on
+        LayerGraphs/bert24_training, 2e-5), so a target just below the optimum cannot
+        be refuted; the tight ones cost about twice the time, so they are used only
+        when a target needs them."""
+        if self.tight == tight:
+            return
+        self.tight = tight
+        self.h.setOptionValue("mip_feasibility_tolerance", 1e-9 if tight else 1e-6)
+        self.h.setOptionValue("primal_feasibility_tolerance", 1e-9 if tight else 1e-7)
 
     def price(self, y: np.ndarray, seconds: float | None) -> tuple[float, list[np.ndarray]]:
         """(an upper bound on max y(S), the sets found: the best first, then the
@@ -478,11 +492,11 @@ def configuration_bound(
                 master.add(best[0], c, best[1], T)
                 i = best[2] + 1
 
-    def decide(T: float) -> str:
+    def decide(T: float, share: float) -> str:
         """"refuted", "open" or "undecided" for target T (undecided also when the
-        target's share of the time, :data:`_TARGET_SHARE` of what is left, is spent)."""
+        target's ``share`` of the time left is spent)."""
         left = remaining()
-        target_end = None if left is None else time.perf_counter() + _TARGET_SHARE * left
+        target_end = None if left is None else time.perf_counter() + share * left
         seed(T)
         master.set_target(T)
         for p in pricers:
@@ -492,6 +506,9 @@ def configuration_bound(
         stall = 0
         a = _SMOOTHING
         rounds = 0
+        for p in pricers:
+            if p is not None:
+                p.set_tight(False)
         while True:
             if should_stop() or (target_end is not None and time.perf_counter() > target_end):
                 return "undecided"
@@ -537,6 +554,12 @@ def configuration_bound(
             if not added:
                 if a == 0:
                     # exact pricing at the master's own duals found nothing: the master is optimal
+                    # (up to HiGHS' tolerances: with the loose ones, price once more with the tight)
+                    if value > _REFUTE and not all(p is None or p.tight for p in pricers):
+                        for p in pricers:
+                            if p is not None:
+                                p.set_tight(True)
+                        continue
                     return "refuted" if value > _REFUTE and lb > _REFUTE else "undecided"
                 a = 0.0  # mispriced: price at the current duals next
             else:
@@ -550,9 +573,10 @@ def configuration_bound(
     open_at = math.inf
     stopped = None
     T = hi * (1 - tolerance)  # first: is the incumbent optimal within the tolerance?
+    retried = False
     try:
         while True:
-            verdict = decide(T)
+            verdict = decide(T, _FIRST_SHARE if not tested else _TARGET_SHARE)
             tested.append((T, verdict))
             say(f"target {T:.8g}: {verdict} ({len(master.column_load)} columns, {state['runs']} pricing runs, "
                 f"{state['heuristic']} heuristic rounds, "
@@ -568,8 +592,17 @@ def configuration_bound(
                 break
             else:  # stalled: look lower
                 hi = min(hi, T)
-            if lo >= upper * (1 - tolerance) or hi - lo <= tolerance * max(hi, 1e-12):
+            if lo >= upper * (1 - tolerance):
                 break
+            if hi - lo <= tolerance * max(hi, 1e-12):
+                # converged below a first target left undecided: the columns found since
+                # often decide it now, proving the incumbent optimal (tried once)
+                first, verdict = tested[0]
+                if verdict != "undecided" or retried or should_stop():
+                    break
+                retried = True
+                lo, hi, T = max(lo, first), upper, first
+                continue
             T = 0.5 * (lo + hi)
     except KeyboardInterrupt:
         if not run.first_interrupt():
