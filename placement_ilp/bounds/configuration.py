@@ -42,7 +42,7 @@ import numpy as np
 from ..data.preprocess import Contracted
 from ..data.topology import Device
 from ..errors import InputError
-from ..milp.backends.highs import new_highs, to_highs
+from ..milp.backends.highs import new_highs, run_highs, to_highs
 from ..milp.model import Model
 from ..stopping import Budget
 
@@ -87,6 +87,12 @@ class ConfigurationBound:
     seconds: float
     stopped: str | None = None
     log: tuple[str, ...] = field(default=(), repr=False)
+
+
+#: pricing runs whose dual bound and solutions may be used: solved, or stopped by a limit
+_PRICED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit,
+           highspy.HighsModelStatus.kInterrupt, highspy.HighsModelStatus.kSolutionLimit,
+           highspy.HighsModelStatus.kIterationLimit)
 
 
 class _Sets:
@@ -299,19 +305,21 @@ class _Pricer:
         self.h.changeColsCost(G, np.arange(G, dtype=np.int32), np.asarray(y, dtype=np.float64))
         self.h.setOptionValue("time_limit", float(seconds) if seconds is not None else highspy.kHighsInf)
         self.h.clearSolver()
-        self.h.run()
+        run_highs(self.h, 1)
         info = self.h.getInfo()
         status = self.h.getModelStatus()
-        bound = float(info.mip_dual_bound)
-        if status == highspy.HighsModelStatus.kOptimal:
+        found = []
+        if status in _PRICED and int(info.primal_solution_status) == int(highspy.kSolutionStatusFeasible):
+            found.append(np.asarray(self.h.getSolution().col_value[:G]) > 0.5)
+            found += [np.asarray(s.col_value[:G]) > 0.5 for s in self.h.getSavedMipSolutions()]
+        # HiGHS' dual bound only from a run that branched (a refused or failed run
+        # leaves numbers that mean nothing); else the trivial bound
+        bound = float(info.mip_dual_bound) if status in _PRICED else math.inf
+        if status == highspy.HighsModelStatus.kOptimal and math.isfinite(float(info.objective_function_value)):
             bound = max(bound, float(info.objective_function_value)) if math.isfinite(bound) else float(
                 info.objective_function_value)
         if not math.isfinite(bound):
-            bound = float(np.clip(y, 0, None)[self.allowed].sum())  # the trivial bound
-        found = []
-        if int(info.primal_solution_status) == int(highspy.kSolutionStatusFeasible):
-            found.append(np.asarray(self.h.getSolution().col_value[:G]) > 0.5)
-            found += [np.asarray(s.col_value[:G]) > 0.5 for s in self.h.getSavedMipSolutions()]
+            bound = float(np.clip(y, 0, None)[self.allowed].sum())
         return bound, found
 
 
@@ -335,6 +343,7 @@ class _Master:
         self.keys: set[tuple[int, bytes]] = set()
 
     def add(self, mask: np.ndarray, c: int, load: float, T: float) -> bool:
+        """Add the set as a column (once); True when it is new and fits T."""
         key = (c, np.packbits(mask).tobytes())
         if key in self.keys:
             return False
@@ -344,7 +353,7 @@ class _Master:
         self.h.addCol(0.0, 0.0, upper, len(rows), rows, np.ones(len(rows)))
         self.column_class.append(c)
         self.column_load.append(load)
-        return True
+        return upper == 1.0  # a set over T (HiGHS' tolerance let it through) does not help at T
 
     def set_target(self, T: float) -> None:
         n = len(self.column_load)
@@ -353,9 +362,12 @@ class _Master:
         upper = (np.array(self.column_load) <= T * (1 + 1e-9)).astype(np.float64)
         self.h.changeColsBounds(n, np.arange(self.G, self.G + n, dtype=np.int32), np.zeros(n), upper)
 
-    def solve(self) -> tuple[float, np.ndarray, np.ndarray]:
-        """(optimum, duals of the cover rows, duals of the class rows)."""
-        self.h.run()
+    def solve(self) -> tuple[float, np.ndarray, np.ndarray] | None:
+        """(optimum, duals of the cover rows, duals of the class rows), or None when
+        HiGHS did not solve the LP to optimality (then nothing may be concluded)."""
+        run_highs(self.h, 1)
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
         sol = self.h.getSolution()
         dual = np.asarray(sol.row_dual)
         return float(self.h.getInfo().objective_function_value), dual[: self.G], dual[self.G:]
@@ -512,7 +524,12 @@ def configuration_bound(
         while True:
             if should_stop() or (target_end is not None and time.perf_counter() > target_end):
                 return "undecided"
-            value, y, mu = master.solve()
+            solved = master.solve()
+            if solved is None:
+                status = master.h.modelStatusToString(master.h.getModelStatus())
+                say(f"  T={T:.6g}: HiGHS did not solve the master LP ({status}): undecided")
+                return "undecided"
+            value, y, mu = solved
             if value <= _COVERED:
                 return "open"
             y = np.minimum(y, 1.0)

@@ -28,7 +28,7 @@ from ..model import Model
 from ..result import OPTIMAL_GAP, SolveResult, Status, proven_optimal, relative_gap
 from ...stopping import Budget
 
-__all__ = ["new_highs", "solve_highs", "solve_relaxation", "write_model", "read_file_and_solve", "to_highs", "EXTENSIONS", "Progress"]
+__all__ = ["new_highs", "run_highs", "solve_highs", "solve_relaxation", "write_model", "read_file_and_solve", "to_highs", "EXTENSIONS", "Progress"]
 
 EXTENSIONS = (".lp", ".mps")
 
@@ -129,14 +129,22 @@ def to_highs(model: Model, names: bool = False, output: bool = False):
     return h
 
 
-def _run(h, threads) -> None:
+def run_highs(h, threads: int | None) -> None:
+    """``h.run()``; when HiGHS refuses to start because its process-wide thread
+    pool was made for another number of threads (another solve in this process
+    asked for more or fewer), rebuild the pool and run once more. The caller reads
+    the model status. O(the solve).
+
+    Example: ``h = to_highs(model); h.setOptionValue("threads", 1); run_highs(h, 1)``.
+    """
     status = h.run()
     if (status == highspy.HighsStatus.kError and threads is not None
             and h.getModelStatus() == _MS.kNotset):
-        # HiGHS' global thread pool was created smaller than `threads`:
-        # rebuild it (process-wide) and try once more.
         _HighsBase.resetGlobalScheduler(True)
         h.run()
+
+
+_run = run_highs
 
 
 def _result(h, *, is_mip: bool, seconds: float, cutoff, solver: str = "highs") -> SolveResult:
