@@ -224,3 +224,24 @@ def test_bench_milp_compares_with_and_without_the_bound(tmp_path, capsys):
     assert list(table["root_bound"]) == ["none", "configuration"]
     assert (table["status"] == "optimal").all() and np.allclose(table["incumbent"], 3.0)
     assert np.isnan(table["root_bound_value"][0]) and table["root_bound_value"][1] <= 3.0
+
+
+def test_a_highs_run_that_never_started_concludes_nothing(monkeypatch):
+    # HiGHS refuses to start a run when its process-wide thread pool was made for
+    # another thread count (seen when the whole test suite runs): the model status
+    # stays "not set" and the numbers it leaves mean nothing
+    import placement_ilp.bounds.configuration as configuration
+
+    inst = _chain([1.0] * 4, 1.0, 2)  # optimum 3 (test above)
+    groups = contract(inst)
+    monkeypatch.setattr(configuration, "run_highs", lambda h, threads: None)  # no run starts
+    b = configuration_bound(groups, "none", upper=3.0)
+    assert b.value == 0.0 and {verdict for _, verdict in b.tested} == {"undecided"}
+
+    def master_only(h, threads):  # the master LP runs, no pricing MILP does
+        if len(h.getLp().integrality_) == 0:
+            h.run()
+
+    monkeypatch.setattr(configuration, "run_highs", master_only)
+    b = configuration_bound(groups, "none", upper=3.0)
+    assert b.value <= 3.0 and b.pricing_runs > 0
