@@ -480,3 +480,17 @@ def test_the_latency_time_limit_covers_the_whole_run():
     result = solve_latency(load_instance(SLOW_MILP), max_subgraphs=2, threads=1, time_limit=4)
     assert time.monotonic() - started <= 4 * 1.05 + 1.0
     assert result.status == "time_limit" and result.latency is not None
+
+
+def test_an_interrupt_while_the_command_starts_is_one_line():
+    """Ctrl-C while the CLI still loads its modules (about a second): exit 130 and the
+    one line ``error: interrupted``, never a traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "placement_ilp.cli", "solve", str(DEFAULT), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the solve had finished before the signal")
+    assert proc.returncode == 130 and stdout == ""
+    assert stderr.strip().splitlines() == ["error: interrupted"], stderr

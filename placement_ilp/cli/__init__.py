@@ -10,23 +10,39 @@ solve and reports the best placement so far, see :mod:`placement_ilp.stopping`).
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..errors import InputError
 from ..stopping import EXIT_INTERRUPTED, catch_signals
-from .commands import EXIT_BAD_INPUT, EXIT_NO_PLACEMENT, EXIT_OK
-from .parser import Parser, build_parser
-from .progress import LiveProgress
 
 __all__ = ["main", "entry_point", "build_parser", "Parser", "LiveProgress",
            "EXIT_OK", "EXIT_NO_PLACEMENT", "EXIT_BAD_INPUT"]
 
+EXIT_OK, EXIT_NO_PLACEMENT, EXIT_BAD_INPUT = 0, 1, 2
+
+#: The names this package gives from its modules, loaded on first use (see main).
+_LAZY = {"build_parser": "parser", "Parser": "parser", "LiveProgress": "progress"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code."""
+    """Run the CLI; returns the exit code.
+
+    The command modules (numpy, networkx, pandas, HiGHS: about two seconds) are
+    imported here, inside the guard, so that Ctrl-C while they load is the one line
+    ``error: interrupted`` and exit code 130, not a traceback.
+    """
     try:
+        from .parser import build_parser
+
         args = build_parser().parse_args(argv)
         with catch_signals() as signals:
             args.signals = signals

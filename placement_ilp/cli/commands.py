@@ -11,8 +11,7 @@ from .. import io
 from ..errors import InputError
 from ..evaluation.latency import evaluate_latency
 from ..evaluation.maxload import evaluate
-from ..experiments import bench_milp, plot
-from ..experiments.bench import build_table, dp_table
+from ..experiments import plot
 from ..importers import import_model, load_cost_topology
 from ..io import files
 from ..solving.methods import method_names
@@ -22,10 +21,9 @@ from ..solving.starts import LATENCY_WARM_STARTS
 from ..stopping import Budget, check_time_limit
 from ..data.structure import forward_graph, width
 from ..workloads import generators
+from . import EXIT_BAD_INPUT, EXIT_NO_PLACEMENT, EXIT_OK
 from .format import num
 from .progress import live_progress
-
-EXIT_OK, EXIT_NO_PLACEMENT, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _load(path: str, strict: bool):
@@ -347,6 +345,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 # -- bench --------------------------------------------------------------------
 def cmd_bench(args: argparse.Namespace) -> int:
+    # here, not at the top: pandas takes most of a second to load, and only the benchmarks use it
+    from ..experiments import bench_milp
+    from ..experiments.bench import build_table, dp_table
+
     if args.what == "dp":
         print(dp_table(args.instances, 600.0 if args.time_limit is None else args.time_limit))
     elif args.what == "milp":
