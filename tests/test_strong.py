@@ -167,3 +167,27 @@ def test_none_and_convex_build_the_plain_model_unless_ordering_is_asked():
         ordered, _ = prepare(instance, "maxload-symmetric", contiguity=level)
         assert (strong.model.num_rows, strong.model.num_cols) == (plain.model.num_rows, plain.model.num_cols)
         assert ordered.model.num_rows > plain.model.num_rows
+
+
+def test_bench_milp_keeps_the_rows_measured_before_it_stopped(tmp_path, monkeypatch):
+    """Each finished run is in the CSV at once: a benchmark stopped in its second run
+    (here an interrupt raised by the second solve) keeps the first row."""
+    import pandas as pd
+
+    from placement_ilp.experiments import bench_milp
+    from placement_ilp.solving.problem import Problem
+
+    real, calls = Problem.solve, []
+
+    def solve_then_stop(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Problem, "solve", solve_then_stop)
+    csv = tmp_path / "t.csv"
+    assert main(["bench", "milp", DEFAULT, "--contiguity", "pipeline", "--time-limit", "60", "--csv", str(csv)]) == 130
+    table = pd.read_csv(csv)
+    assert list(table["formulation"]) == ["maxload"] and table["status"].tolist() == ["optimal"]
+    assert list(table.columns) == bench_milp.COLUMNS

@@ -132,11 +132,16 @@ def run(args) -> str:
         if lv not in ("pipeline", "convex", "none"):
             raise InputError(f"unknown contiguity {lv!r} (pipeline, convex or none)")
 
+    done: list[dict] = []
+
     def report(row, seconds):
         import sys
 
         print(f"  {row['instance']} {row['contiguity']} {row['formulation']} {row['root_bound']}: {row['status']} "
               f"{row['incumbent']} bound {row['bound']} ({seconds:.1f} s)", file=sys.stderr, flush=True)
+        done.append(row)
+        if args.csv:  # the rows so far, rewritten after each run: a stopped benchmark keeps what it measured
+            write_atomic(args.csv, pd.DataFrame(done, columns=COLUMNS).to_csv(index=False), overwrite=True)
 
     table = milp_table(files, formulations, levels, time_limit=args.time_limit, warm_start=args.warm_start,
                        threads=args.threads, root_bounds=root_bounds, progress=report)
