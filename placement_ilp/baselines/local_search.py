@@ -347,6 +347,21 @@ def _search(
     return np.asarray(st.dev, dtype=np.int64)
 
 
+def _group_devices(view: GroupView, placement: Placement) -> np.ndarray:
+    """The device index of each group under ``placement``; InputError when a group's
+    node is unplaced or its device is not in the topology or does not support it."""
+    index = {d: i for i, d in enumerate(view.devices)}
+    times = view.group_time_on_devices()
+    dev = np.zeros(view.num_groups, dtype=np.int64)
+    ids = view.cg.instance.arrays.ids
+    for g, members in enumerate(view.cg.members):
+        device = placement.assignment.get(ids[members[0]])
+        if device not in index or not math.isfinite(times[g, index[device]]):
+            raise InputError(f"local-search: the start puts group {g} on {device}, which is not a device for it")
+        dev[g] = index[device]
+    return dev
+
+
 def local_search(
     instance: Instance,
     *,
@@ -355,6 +370,7 @@ def local_search(
     max_moves: int = 100_000,
     contiguity: str = "none",
     time_limit: float | None = None,
+    start: Placement | None = None,
 ) -> Placement:
     """Local search with moves and swaps of colour groups (module docstring).
 
@@ -367,6 +383,9 @@ def local_search(
 
     max_moves: accepted changes per restart at most. time_limit: seconds for all
     restarts (checked between sweeps; the best placement so far is returned).
+    start: a feasible placement the first restart improves instead of a random one
+    (with ``contiguity="pipeline"`` it must be pipeline-contiguous; the result is
+    then never worse than it). InputError when it misses a node or breaks support.
     A start that cannot be drawn at random (tight memory) is replaced by
     :func:`feasible_assignment`'s (pipeline: by PipeDream's placement; if PipeDream
     finds no feasible segmentation either, that restart searches without contiguity).
@@ -407,10 +426,14 @@ def local_search(
     best_key = None
     fallback = None
     fallback_pipeline = True
+    given = None if start is None else _group_devices(view, start)
     for r in range(restarts):
         if r > 0 and deadline is not None and time.perf_counter() > deadline:
             break
-        start = _random_pipeline_start(view, rng) if pipeline else _random_start(view, rng)
+        if r == 0 and given is not None:
+            start = given
+        else:
+            start = _random_pipeline_start(view, rng) if pipeline else _random_start(view, rng)
         if start is None:
             if fallback is None:
                 if pipeline:

@@ -17,7 +17,7 @@ from ..io import files
 from ..solving.methods import method_names
 from ..solving.problem import cap_threads, check_gap
 from ..solving.run import solve
-from ..solving.starts import LATENCY_WARM_STARTS
+from ..solving.starts import LATENCY_WARM_STARTS, MAXLOAD_WARM_STARTS
 from ..stopping import Budget, check_time_limit
 from ..data.structure import forward_graph, width
 from ..workloads import generators
@@ -247,9 +247,9 @@ def _check_latency_options(args: argparse.Namespace) -> None:
 
 
 def _warm_start(instance, spec: str | None, latency: bool):
-    """--warm-start: "auto" (the default), "none", a method name, or a placement file
-    (for latency, "heuristics" too, and a file may put nodes on any CPU core)."""
-    names = ("auto", "none", *(LATENCY_WARM_STARTS if latency else ()),
+    """--warm-start: "auto" (the default), "heuristics", "none", a method name, or a
+    placement file (for latency, a file may put nodes on any CPU core)."""
+    names = (*(LATENCY_WARM_STARTS if latency else MAXLOAD_WARM_STARTS),
              *method_names("latency" if latency else "maxload", starts_milp=None if latency else True))
     if spec is None or spec in names:
         return spec or "auto"

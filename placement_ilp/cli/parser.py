@@ -147,8 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--warm-start",
         metavar="PLACEMENT",
         help="MILP: start HiGHS from a placement file, from a method's placement (dp, pipedream, local-search, "
-        "partition, one-accelerator), 'auto' (default: the DP's when it applies, else PipeDream's, else the "
-        "partition baseline's) or 'none'. "
+        "partition, one-accelerator), 'auto' (default: the DP's when it applies, else the heuristics'), "
+        "'heuristics' (without the DP: the best of PipeDream's split polished by local search and, with "
+        "device-pair links, the partition baseline's) or 'none'. "
         "With --objective latency: 'auto' (default) starts from the best, scored for latency, of the "
         "interval, greedy and all-CPU heuristics and the DP split (when the DP finishes in 30 s); "
         "dp, greedy, all-cpu or a file add that placement to the heuristics; 'none' gives no start",
@@ -206,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--formulations", default="maxload,maxload-strong", help="milp: formulations to compare (comma-separated)"
     )
     p.add_argument("--time-limit", type=float, help="seconds per instance and run (dp: default 600; milp: 300)")
-    p.add_argument("--warm-start", default="auto", help="milp: auto (default), none, or a method (dp, pipedream, ...)")
+    p.add_argument("--warm-start", default="auto", help="milp: auto (default), heuristics, none, or a method (dp, pipedream, ...)")
     p.add_argument("--root-bound", default="none", metavar="LIST",
                    help="milp: root bounds to compare, comma-separated: none (default), configuration")
     p.add_argument("--threads", type=int, help="milp: HiGHS threads")

@@ -8,6 +8,7 @@ dropped (or refused, when the user gave it).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from ..data.instance import Instance
@@ -23,10 +24,13 @@ from .scoring import score
 __all__ = [
     "AUTO_START_DP_BUDGET",
     "AUTO_START_DP_SECONDS",
+    "HEURISTIC_SEARCH_SECONDS",
     "LATENCY_WARM_STARTS",
+    "MAXLOAD_WARM_STARTS",
     "WARM_START_METHODS",
     "dp_split",
     "find_start",
+    "heuristic_start",
     "latency_starts",
 ]
 
@@ -43,6 +47,13 @@ WARM_START_METHODS = method_names("maxload", starts_milp=True)
 #: The modes of the latency MILP's start besides a placement or a method's name.
 LATENCY_WARM_STARTS: tuple[str, ...] = ("auto", "heuristics", "none")
 
+#: The modes of the max-load MILP's start besides a placement or a method's name.
+MAXLOAD_WARM_STARTS: tuple[str, ...] = ("auto", "heuristics", "none")
+
+#: Seconds the local search of the "heuristics" start may take at most (it also
+#: takes at most a quarter of the time left).
+HEURISTIC_SEARCH_SECONDS = 20.0
+
 
 def find_start(
     instance: Instance,
@@ -56,9 +67,10 @@ def find_start(
     """A feasible placement to warm-start the max-load MILP, scored by the evaluator.
 
     ``spec``: "auto" (the DP's optimal pipeline placement when the DP applies and
-    fits ``AUTO_START_DP_BUDGET``, else PipeDream's, else the partition
-    baseline's), a method name from ``WARM_START_METHODS``, a :class:`Placement`
-    ("given"), or None (no start). The DP's placement is pipeline-contiguous, so it
+    fits ``AUTO_START_DP_BUDGET``, else the "heuristics" start), "heuristics" (the
+    best placement found without the DP: :func:`heuristic_start`), a method name
+    from ``WARM_START_METHODS``, a :class:`Placement` ("given"), or None / "none"
+    (no start). The DP's placement is pipeline-contiguous, so it
     is feasible at every level and its value is an upper bound for all three.
     Returns None when the method finds no feasible placement. With a time-limited
     ``budget``, "auto" runs in a child process given half of the time left
@@ -95,8 +107,8 @@ def _find_start(instance: Instance, spec: Any, *, objective: str, overlap: bool,
     if isinstance(spec, Placement):
         placement, source = spec, "given"
     else:
-        if spec != "auto" and spec not in WARM_START_METHODS:
-            raise InputError(f"unknown warm start {spec!r} (auto, none, a placement file or one of "
+        if spec not in MAXLOAD_WARM_STARTS and spec not in WARM_START_METHODS:
+            raise InputError(f"unknown warm start {spec!r} (auto, heuristics, none, a placement file or one of "
                              f"{', '.join(WARM_START_METHODS)})")
         placement, source = None, spec
         if spec in ("auto", "dp"):
@@ -108,9 +120,10 @@ def _find_start(instance: Instance, spec: Any, *, objective: str, overlap: bool,
             except InputError:
                 if spec == "dp":
                     raise
-        # "auto" falls back on PipeDream, then on the partition baseline (which, unlike
-        # the DP and PipeDream, also runs when pairwise links make costs partner-dependent)
-        fallbacks = {"auto": ("pipedream", "partition"), "dp": ()}.get(spec, (spec,))
+        if spec in ("auto", "heuristics") and placement is None and not budget.should_stop():
+            return heuristic_start(instance, objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity,
+                                   budget=budget)
+        fallbacks = {"dp": ()}.get(spec, (spec,))
         for method in fallbacks:
             if placement is not None or budget.should_stop():
                 break
@@ -129,6 +142,60 @@ def _find_start(instance: Instance, spec: Any, *, objective: str, overlap: bool,
             raise InputError(f"the warm start is infeasible: {found.violations[0].message}")
         return None
     return Start(placement, found.objective_value, source, found.contiguity.level, found)
+
+
+def heuristic_start(instance: Instance, *, objective: str = "sum", overlap: bool = False,
+                    cpu_contiguity: bool = True, budget: Budget | None = None) -> Start | None:
+    """The best pipeline-contiguous placement found without the DP, scored by the evaluator.
+
+    Problem: a good first incumbent for the max-load MILP where the ideal DP cannot
+    run (device-pair links, graphs too wide for its ideals) or is not wanted. The
+    candidates: PipeDream's split (its DP over one topological order), the local
+    search at the pipeline level started from that split and from random pipelines
+    (never worse than the split), and the partition baseline (which also runs with
+    device-pair links; used only when the others find nothing). A candidate whose
+    method refuses the instance is skipped. Every candidate is scored by the
+    evaluator for ``objective`` / ``overlap``; the best feasible pipeline-contiguous
+    one is returned, so the start is feasible at every contiguity level (else the
+    partition's, whatever its level); None when there is none. Cost: PipeDream's tables plus the local search, at most
+    ``HEURISTIC_SEARCH_SECONDS`` and a quarter of the time ``budget`` has left.
+
+    Example: ``heuristic_start(inst).value >= solve(inst, method="dp").objective``.
+    """
+    from ..baselines.local_search import local_search
+    from ..baselines.partition import partition
+    from ..baselines.pipedream import pipedream
+
+    budget = Budget() if budget is None else budget
+    options = dict(objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity)
+    began = time.perf_counter()
+    best: Start | None = None
+
+    def consider(source: str, make, pipeline_only: bool = True) -> Placement | None:
+        nonlocal best
+        if budget.should_stop():
+            return None
+        try:
+            placement = make()
+        except InputError:
+            return None
+        found = score(instance, placement, **options)
+        if not found.feasible or (pipeline_only and found.contiguity.level != "pipeline"):
+            return None
+        if best is None or found.objective_value < best.value:
+            best = Start(placement, found.objective_value, source, found.contiguity.level, found)
+        return placement
+
+    split = consider("pipedream", lambda: pipedream(instance))
+    left = budget.remaining()
+    seconds = HEURISTIC_SEARCH_SECONDS if left is None else min(HEURISTIC_SEARCH_SECONDS, left / 4)
+    consider("local-search", lambda: local_search(instance, contiguity="pipeline", start=split, restarts=5,
+                                                  time_limit=seconds))
+    if best is None:  # device-pair links (the other two refuse them): partition's, at any level
+        consider("partition", lambda: partition(instance), pipeline_only=False)
+    if best is None:
+        return None
+    return replace(best, seconds=time.perf_counter() - began)
 
 
 def dp_split(instance: Instance, *, time_limit: float | None = None,
