@@ -191,3 +191,13 @@ def test_bench_milp_keeps_the_rows_measured_before_it_stopped(tmp_path, monkeypa
     table = pd.read_csv(csv)
     assert list(table["formulation"]) == ["maxload"] and table["status"].tolist() == ["optimal"]
     assert list(table.columns) == bench_milp.COLUMNS
+
+
+def test_the_benchmarks_default_to_the_16_paper_workloads():
+    """Without instance arguments, bench reads ../shared beside the repository (its
+    path broke once when the module moved into placement_ilp/experiments)."""
+    from placement_ilp.experiments.bench import paper_throughput_files
+
+    paper_path("throughput/LayerGraphs/bert24_inference.json")  # skips when ../shared is absent
+    files = paper_throughput_files()
+    assert len(files) == 16 and {f.parent.name for f in files} == {"LayerGraphs", "OperatorGraphs"}

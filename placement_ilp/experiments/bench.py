@@ -26,7 +26,8 @@ from ..errors import InputError
 from ..io import load_instance
 from ..solving.direct import solve_dp_method
 
-PAPER = Path(__file__).resolve().parents[1].parent / "shared" / "instances" / "tarnawski2020"
+#: ../shared beside the repository (this file is placement_ilp/experiments/bench.py)
+PAPER = Path(__file__).resolve().parents[3] / "shared" / "instances" / "tarnawski2020"
 
 
 def paper_throughput_files() -> list[Path]:
