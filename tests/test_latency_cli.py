@@ -89,7 +89,7 @@ def test_latency_warm_start_modes(capsys):
     assert main(["solve", path, "--objective", "latency", "--warm-start", "none", "--time-limit", "2",
                  "--no-progress"]) in (0, 1)
     assert "start " not in capsys.readouterr().out
-    assert main(["solve", path, "--objective", "latency", "--time-limit", "2", "--no-progress"]) == 0
+    assert main(["solve", path, "--objective", "latency", "--time-limit", "6", "--no-progress"]) == 0
     assert "start      dp's placement" in capsys.readouterr().out
 
 
@@ -103,3 +103,34 @@ def test_dp_split_and_dp_method_stop_at_their_time_limit():
     assert stopped.status == "no_solution" and stopped.placement is None
     assert "time limit" in stopped.message
     assert dp_split(inst, time_limit=0.01) is None
+
+
+def test_q2_starts_from_the_q1_answer(monkeypatch):
+    """With q >= 2 the "auto" start includes the q = 1 MILP's answer (a split into one
+    call per accelerator is one with at most two): on bert24 the q = 1 MILP proves
+    its optimum at once, so the q = 2 run starts at or below it whatever its own
+    heuristics find, and answers no worse."""
+    from placement_ilp.evaluation.latency import evaluate_latency
+    from placement_ilp.io import load_instance
+    from placement_ilp.solving import run, solve
+
+    inst = load_instance(paper_path("latency/LayerGraphs/bert24_inference.json"))
+    one = solve(inst, objective="latency", max_subgraphs=1, time_limit=60, threads=1)
+    assert one.status == "optimal"
+    offered = []
+    real = run._single_call_start
+
+    def spy(*args, **kwargs):
+        found = real(*args, **kwargs)
+        offered.extend(found)
+        return found
+
+    monkeypatch.setattr(run, "_single_call_start", spy)
+    two = solve(inst, objective="latency", max_subgraphs=2, time_limit=60, threads=1)
+    assert [name for name, _ in offered] == ["q=1 milp"]
+    assert evaluate_latency(inst, offered[0][1], max_subgraphs=2).latency == pytest.approx(one.objective)
+    assert two.start_value <= one.objective * (1 + 1e-9) and two.objective <= one.objective * (1 + 1e-9)
+    # a start the user names is left as it is: no q = 1 run
+    offered.clear()
+    solve(inst, objective="latency", max_subgraphs=2, time_limit=60, threads=1, warm_start="heuristics")
+    assert offered == []

@@ -151,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
         "'heuristics' (without the DP: the best of PipeDream's split polished by local search and, with "
         "device-pair links, the partition baseline's) or 'none'. "
         "With --objective latency: 'auto' (default) starts from the best, scored for latency, of the "
-        "interval, greedy and all-CPU heuristics and the DP split (when the DP finishes in 30 s); "
+        "interval, greedy and all-CPU heuristics, the DP split (when the DP finishes in 30 s) and, with "
+        "--subgraphs-per-accelerator 2 or more, the one-call MILP's answer (a third of the time); "
         "dp, greedy, all-cpu or a file add that placement to the heuristics; 'none' gives no start",
     )
     p.add_argument(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -172,6 +173,7 @@ def prepare(
     root_bound: str = "none",
     gap: float = OPTIMAL_GAP,
     log: bool = False,
+    threads: int | None = None,
 ) -> tuple[Problem, Start | None]:
     """Find the warm start and build the formulation.
 
@@ -182,7 +184,10 @@ def prepare(
     contiguity level (a file's placement may not). A latency formulation gets
     ``max_subgraphs`` and the placements of
     :func:`~placement_ilp.solving.starts.latency_starts`, and starts from the best
-    of those and its own heuristics. Other formulations get ``builder_options``
+    of those and its own heuristics; with ``max_subgraphs`` >= 2 and the "auto"
+    start, also from the answer of the same MILP with one call per accelerator
+    (:func:`_single_call_start`, on ``threads``), so that allowing more calls never
+    answers worse than allowing one. Other formulations get ``builder_options``
     only, and a start only when ``warm_start`` is a Placement. ``root_bound``
     ("configuration"): a bound proven before the build
     (:func:`~placement_ilp.solving.root_bound.find_root_bound`, trying to prove the
@@ -223,6 +228,10 @@ def prepare(
         if check_root_bound(root_bound) != "none":
             raise InputError(f"root_bound {root_bound!r} is for the max-load objective sum, not latency")
         use, extra, seconds = latency_starts(instance, warm_start, budget)
+        if max_subgraphs > 1 and warm_start in ("auto", True):
+            began = time.perf_counter()
+            extra = (*extra, *_single_call_start(instance, cls, options, extra, budget, threads))
+            seconds += time.perf_counter() - began
         options["starts"] = (*options.get("starts", ()), *extra)
         problem = Problem(instance, cls, max_subgraphs=max_subgraphs, **options)
         incumbent = problem.builder.incumbent
@@ -235,6 +244,35 @@ def prepare(
     elif isinstance(warm_start, Placement):
         start = Start(warm_start, math.nan, "given", "unknown")
     return Problem(instance, cls, **options), start
+
+
+#: The share of the time left that a latency run with q >= 2 calls per accelerator
+#: gives the q = 1 MILP for its start (without a time limit: ``SINGLE_CALL_SECONDS``).
+SINGLE_CALL_SHARE = 1 / 3
+SINGLE_CALL_SECONDS = 60.0
+
+
+def _single_call_start(instance: Instance, cls: Any, options: dict, extra: tuple, budget: Budget,
+                       threads: int | None) -> tuple:
+    """The latency MILP with one call per accelerator (q = 1), started from ``extra``
+    and run for ``SINGLE_CALL_SHARE`` of the time left: its placement, as a
+    ``("q=1 milp", placement)`` start for a run with q >= 2 (a split into one call
+    per accelerator is one with at most q, of the same latency). () when the time is
+    up or it finds nothing. An interrupt is recorded in ``budget`` (the caller then
+    answers with the best start). Cost: that share of the time.
+    """
+    left = budget.remaining()
+    if budget.should_stop():
+        return ()
+    single = Problem(instance, cls, max_subgraphs=1, **{**options, "starts": (*options.get("starts", ()), *extra)})
+    seconds = SINGLE_CALL_SECONDS if left is None else SINGLE_CALL_SHARE * left
+    start = None
+    if single.builder.incumbent is not None:
+        source, split = single.builder.incumbent
+        placement = Placement({v: d for v, (d, _) in split.items()})
+        start = Start(placement, math.nan, source, "unknown", None, split)
+    result = single.solve(warm_start=start, time_limit=seconds, threads=threads, budget=budget)
+    return () if result.placement is None else (("q=1 milp", result.placement),)
 
 
 def _to_stderr(line: str) -> None:
@@ -313,7 +351,7 @@ def _solve_milp(instance: Instance, formulation: Any, budget: Budget, *, warm_st
         problem, start = prepare(instance, formulation, warm_start=warm_start, budget=budget,
                                  max_subgraphs=max_subgraphs, builder_options=builder_options,
                                  root_bound=root_bound, gap=options["gap"], log=options.get("log", False),
-                                 **level)
+                                 threads=options.get("threads"), **level)
         if export is not None:
             write_model(problem.model, export)
         if budget.should_stop():
