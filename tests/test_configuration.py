@@ -27,6 +27,7 @@ from placement_ilp.io import load_instance, save_instance
 from placement_ilp.solving import solve
 from placement_ilp.solving.root_bound import RootBound
 from placement_ilp.solving.run import with_root_bound
+from placement_ilp.stopping import Budget
 
 from .conftest import paper_path
 from .test_bounds import crowded_instances
@@ -95,7 +96,7 @@ def test_pricing_milp_finds_the_best_device_set(instance, overlap, convex, data)
         T = data.draw(st.sampled_from(sorted(set(loads))), label="T")
         y = np.array(data.draw(st.lists(st.integers(-4, 4), min_size=G, max_size=G), label="y"), dtype=float) / 4
         pricer.set_target(T)
-        bound, found = pricer.price(y, None)
+        bound, found = pricer.price(y, None, Budget())
 
         def admissible(S, load):
             if (S & ~allowed).any() or load > T * (1 + 1e-9):
@@ -118,6 +119,26 @@ def _chain(times: list[float], cost: float, accelerators: int) -> Instance:
     edges = tuple(OpEdge(i, i + 1, cost) for i in range(len(times) - 1))
     topology = Topology((DeviceClass("acc", "accelerator", accelerators, None, True),))
     return Instance(OpGraph(nodes, edges), topology, "chain")
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(heterogeneous_instances(), st.booleans())
+def test_segment_loads_equal_the_loads_of_their_sets(instance, overlap):
+    """The cheap pricing's table (segments of topological orders, grown one group at
+    a time) gives every segment the load that _Sets.load gives its set."""
+    from placement_ilp.bounds.configuration import _Segments, _orders
+
+    groups = contract(instance)
+    sets = _Sets(groups, overlap)
+    segments = _Segments(groups, sets, _orders(groups))
+    for o in range(len(segments.orders)):
+        for c, dc in enumerate(instance.topology.classes):
+            T = float(sets.time[:, c].sum()) + 1.0
+            members, load, ok = segments._band(o, c, groups.supported[:, c], T, dc.memory)
+            for i, l in zip(*np.nonzero(ok)):
+                mask = np.zeros(groups.num_groups, dtype=bool)
+                mask[members[i, : l + 1]] = True
+                assert load[i, l] == pytest.approx(sets.load(mask, c), rel=1e-12, abs=1e-12)
 
 
 def test_charges_the_boundary_that_the_work_bound_hides():
@@ -245,3 +266,39 @@ def test_a_highs_run_that_never_started_concludes_nothing(monkeypatch):
     monkeypatch.setattr(configuration, "run_highs", master_only)
     b = configuration_bound(groups, "none", upper=3.0)
     assert b.value <= 3.0 and b.pricing_runs > 0
+
+
+def test_an_interrupt_during_pricing_stops_the_bound_at_once():
+    """The pricing MILPs run watched, as the MILP does: an interrupt (here from a
+    timer, as the command line's signal handler gives it) ends the bound within
+    HiGHS' grace period, with what was proven so far."""
+    import threading
+    import time
+
+    instance = load_instance(paper_path("throughput/OperatorGraphs/bert_l-12_inference.json"))
+    groups = contract(instance)
+    budget = Budget(600)
+    timer = threading.Timer(4.0, budget.interrupt)
+    timer.start()
+    began = time.monotonic()
+    try:
+        found = configuration_bound(groups, "none", upper=147.478, budget=budget)
+    finally:
+        timer.cancel()
+    assert found.stopped == "interrupted"
+    assert time.monotonic() - began < 4.0 + 3.0
+    assert found.value <= 147.478
+
+
+@pytest.mark.slow
+def test_the_bound_keeps_the_time_limit_where_pricing_presolve_did_not():
+    """The reported case: with HiGHS' presolve on, one pricing run on
+    OperatorGraphs/bert_l-12_inference at none stayed more than ten minutes in
+    presolve on a limit of seconds. The whole solve now ends within its limit."""
+    import time
+
+    instance = load_instance(paper_path("throughput/OperatorGraphs/bert_l-12_inference.json"))
+    began = time.monotonic()
+    result = solve(instance, contiguity="none", root_bound="configuration", time_limit=120, threads=1)
+    assert time.monotonic() - began <= 120 * 1.05 + 3
+    assert result.placement is not None and result.evaluation.feasible

@@ -42,7 +42,7 @@ import numpy as np
 from ..data.preprocess import Contracted
 from ..data.topology import Device
 from ..errors import InputError
-from ..milp.backends.highs import new_highs, run_highs, to_highs
+from ..milp.backends.highs import new_highs, run_highs, run_watched, to_highs
 from ..milp.model import Model
 from ..stopping import Budget
 
@@ -145,16 +145,19 @@ class _Segments:
     loads of all segments up to the longest whose compute fits are computed once
     (a band: start position by length) and kept while T does not grow; each round
     then only sums the duals along the band and takes, per start, the best segment
-    that fits. Building a band: O(G * L * P) for L the longest fitting segment and P
-    the crossing pairs; a round: O(G * L) per class and order."""
+    that fits. Building a band: O(G * L * d) for L the longest fitting segment and d
+    the pairs per group; a round: O(G * L) per class and order."""
 
     def __init__(self, groups: Contracted, sets: _Sets, orders: list[list[int]]) -> None:
         self.sets = sets
         self.memory = groups.memory
         self.orders = [np.asarray(o, dtype=np.int64) for o in orders]
-        P, I = len(sets.pair_item), sets.num_items
-        self.incidence = np.zeros((P, I))  # pair -> item: an item is charged once however many pairs cross
-        self.incidence[np.arange(P), sets.pair_item] = 1.0
+        # group -> (the other group, the item) of every pair that touches it
+        self.touching: list[list[tuple[int, int]]] = [[] for _ in range(groups.num_groups)]
+        for k, u, v in zip(sets.pair_item.tolist(), sets.pair_src.tolist(), sets.pair_dst.tolist()):
+            if u != v:
+                self.touching[u].append((v, k))
+                self.touching[v].append((u, k))
         self.bands: dict[tuple[int, int], tuple[float, np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def _band(self, o: int, c: int, allowed: np.ndarray, T: float, memory: float | None):
@@ -187,17 +190,41 @@ class _Segments:
         members = order[np.minimum(pos, G - 1)]
         load = np.cumsum(np.where(ok, time_c[np.minimum(pos, G - 1)], 0.0), axis=1)
         if sets.pays[c] and len(sets.pair_item):
-            comm = np.zeros((G, L))
-            for i in np.flatnonzero(lengths):
-                n = lengths[i]
-                prefix = np.zeros((n, G), dtype=bool)
-                prefix[:, order[i:i + n]] = np.tril(np.ones((n, n), dtype=bool))
-                cross = prefix[:, sets.pair_src] != prefix[:, sets.pair_dst]
-                charged = (cross.astype(np.float64) @ self.incidence) > 0
-                comm[i, :n] = charged @ sets.rate[:, c]
+            comm = self._segment_comm(order, lengths, L, sets.rate[:, c])
             load = np.maximum(load, comm) if sets.overlap else load + comm
         self.bands[(o, c)] = (T, members, load, ok)
         return members, load, ok
+
+    def _segment_comm(self, order: np.ndarray, lengths: np.ndarray, L: int, rate: np.ndarray) -> np.ndarray:
+        """comm[i, l]: the boundary communication of positions i..i+l of ``order`` at
+        ``rate`` (an item is charged once when any of its pairs crosses). Grown one
+        group at a time: adding a group flips the pairs that touch it, and an item's
+        charge changes only when its count of crossing pairs leaves or reaches 0.
+        O(sum over starts of the degrees along the segment)."""
+        G = len(order)
+        touching = self.touching
+        rate = rate.tolist()
+        comm = np.zeros((G, L))
+        order_list = order.tolist()
+        for i in np.flatnonzero(lengths).tolist():
+            inside = set()
+            crossing: dict[int, int] = {}
+            total = 0.0
+            row = comm[i]
+            for step in range(int(lengths[i])):
+                g = order_list[i + step]
+                for other, k in touching[g]:
+                    # with g outside the pair crossed iff the other end was inside; now the reverse
+                    change = -1 if other in inside else 1
+                    before = crossing.get(k, 0)
+                    crossing[k] = before + change
+                    if before == 0:
+                        total += rate[k]
+                    elif before + change == 0:
+                        total -= rate[k]
+                inside.add(g)
+                row[step] = max(total, 0.0)
+        return comm
 
     def candidates(self, y: np.ndarray, mu: float, c: int, allowed: np.ndarray, T: float,
                    memory: float | None, most: int) -> list[tuple[float, np.ndarray]]:
@@ -267,7 +294,11 @@ class _Pricer:
             m.add_constraints("no_return", np.stack([x.cols, o.cols], 1), [[1.0, 1.0]], "<=", 1.0)
         m.set_objective(x.cols, np.zeros(G), sense="max")
         self.h = to_highs(m)
-        for name, value in (("threads", 1), ("mip_rel_gap", 0.0), ("mip_abs_gap", 1e-9), ("presolve", "on"),
+        # presolve off: its inequality strengthening ignores the time limit (on
+        # OperatorGraphs/bert_l-12_inference at none one pricing run spent more than ten
+        # minutes there on a limit of seconds); without it the pricing keeps its limit and
+        # was as fast or faster on the workloads measured (docs/formulations.md section 11)
+        for name, value in (("threads", 1), ("mip_rel_gap", 0.0), ("mip_abs_gap", 1e-9), ("presolve", "off"),
                             ("mip_improving_solution_save", True)):
             self.h.setOptionValue(name, value)
         self.tight = None
@@ -298,14 +329,19 @@ class _Pricer:
         self.h.setOptionValue("mip_feasibility_tolerance", 1e-9 if tight else 1e-6)
         self.h.setOptionValue("primal_feasibility_tolerance", 1e-9 if tight else 1e-7)
 
-    def price(self, y: np.ndarray, seconds: float | None) -> tuple[float, list[np.ndarray]]:
+    def price(self, y: np.ndarray, seconds: float | None, budget: Budget) -> tuple[float, list[np.ndarray]]:
         """(an upper bound on max y(S), the sets found: the best first, then the
-        improving ones HiGHS met on the way)."""
+        improving ones HiGHS met on the way). ``budget``: the run's clock and the
+        user's interrupt, watched while HiGHS runs (an interrupted or late run gives
+        the trivial bound; a run that would not stop leaves this pricer unusable,
+        which the caller sees as ``budget.should_stop()``)."""
         G = len(y)
         self.h.changeColsCost(G, np.arange(G, dtype=np.int32), np.asarray(y, dtype=np.float64))
         self.h.setOptionValue("time_limit", float(seconds) if seconds is not None else highspy.kHighsInf)
         self.h.clearSolver()
-        run_highs(self.h, 1)
+        stopped, finished = run_watched(self.h, 1, budget, minimise=False)
+        if not finished or stopped is not None:
+            return float(np.clip(y, 0, None)[self.allowed].sum()), []
         info = self.h.getInfo()
         status = self.h.getModelStatus()
         found = []
@@ -551,7 +587,9 @@ def configuration_bound(
                 seconds = remaining()
                 if target_end is not None:
                     seconds = max(0.0, min(seconds, target_end - time.perf_counter()))
-                bound, found = p.price(y_price, seconds)
+                bound, found = p.price(y_price, seconds, run)
+                if should_stop():
+                    return "undecided"
                 state["runs"] += 1
                 bounds[c] = max(bound, 0.0)
                 for S in found:

@@ -28,7 +28,7 @@ from ..model import Model
 from ..result import OPTIMAL_GAP, SolveResult, Status, proven_optimal, relative_gap
 from ...stopping import Budget
 
-__all__ = ["new_highs", "run_highs", "solve_highs", "solve_relaxation", "write_model", "read_file_and_solve", "to_highs", "EXTENSIONS", "Progress"]
+__all__ = ["new_highs", "run_highs", "run_watched", "solve_highs", "solve_relaxation", "write_model", "read_file_and_solve", "to_highs", "EXTENSIONS", "Progress"]
 
 EXTENSIONS = (".lp", ".mps")
 
@@ -145,6 +145,21 @@ def run_highs(h, threads: int | None) -> None:
 
 
 _run = run_highs
+
+
+def run_watched(h, threads: int | None, budget: Budget, minimise: bool = True) -> tuple[str | None, bool]:
+    """``h.run()`` in a worker thread while this thread watches ``budget``: past its
+    deadline or on an interrupt (``budget.interrupt()``, or Ctrl-C here, recorded
+    with ``budget.first_interrupt()``) HiGHS is asked to stop, as the MILP's own
+    solve is. For the small MILPs and LPs that other code runs on a HiGHS object it
+    keeps (for example the configuration bound's pricing). Returns (why it was
+    stopped: None, "interrupted" or "time_limit"; whether ``run()`` returned: False
+    when HiGHS did not stop within ``STOP_GRACE`` seconds, and ``h`` is then still
+    busy and must not be used again). A second Ctrl-C is raised. O(the solve).
+
+    Example: ``stopped, finished = run_watched(h, 1, Budget(10))``.
+    """
+    return _run_until_stopped(h, threads, budget, _Watch(h, None, minimise))
 
 
 def _result(h, *, is_mip: bool, seconds: float, cutoff, solver: str = "highs") -> SolveResult:
