@@ -114,3 +114,72 @@ def test_the_cli_takes_warm_start_heuristics(capsys):
     out = capsys.readouterr().out
     assert "start " in out and ("pipedream" in out or "local-search" in out)
     assert main(["solve", DEFAULT, "--warm-start", "sometimes"]) == 2
+
+
+# -- backward-only groups: what the evaluator calls pipeline and what the exact methods hold --
+def _orphan_instance() -> Instance:
+    """Forward a -> b with backward twins b' -> a' (classes A, B), and a loss
+    gradient L, a colour class of backward nodes only, feeding b'. The DP and the
+    MILP order L after B (as the paper's tool does); the evaluator leaves it free.
+    Two accelerators, no communication cost."""
+    from placement_ilp.data.graph import OpEdge, OpGraph, OpNode
+    from placement_ilp.data.topology import paper_topology
+
+    def node(i, t, backward, colour):
+        return OpNode(i, {"acc": t, "cpu": 100.0}, supported=frozenset({"acc"}), backward=backward, color_class=colour)
+
+    nodes = (node("a", 3.0, False, "A"), node("b", 6.0, False, "B"), node("L", 3.0, True, "L"),
+             node("b'", 0.0, True, "B"), node("a'", 0.0, True, "A"))
+    edges = (OpEdge("a", "b", 0.0), OpEdge("b", "L", 0.0), OpEdge("L", "b'", 0.0), OpEdge("b'", "a'", 0.0))
+    return Instance(OpGraph(nodes, edges), paper_topology(2, 0, None))
+
+
+def test_a_free_backward_only_group_is_pipeline_to_the_evaluator_but_not_to_the_exact_methods():
+    from placement_ilp.data.preprocess import contract
+    from placement_ilp.data.topology import Device
+
+    instance = _orphan_instance()
+    a0, a1 = Device("acc", 0), Device("acc", 1)
+    free = Placement({"a": a0, "a'": a0, "L": a0, "b": a1, "b'": a1})
+    report = evaluate(instance, free)
+    assert report.feasible and report.contiguity.level == "pipeline" and report.objective_value == 6.0
+    assert not contract(instance).follows_pipeline_order(free)
+    dp = solve(instance, method="dp")
+    assert dp.objective == 9.0 and contract(instance).follows_pipeline_order(dp.placement)
+    # given that start, the pipeline MILP must not take its 6 as an upper bound (it
+    # answered "infeasible" when it did): it answers the optimum it can represent
+    result = solve(instance, warm_start=free, time_limit=60)
+    assert result.status == "optimal" and result.objective == pytest.approx(9.0)
+    # the heuristics' start is one the exact methods can hold
+    start = heuristic_start(instance)
+    assert contract(instance).follows_pipeline_order(start.placement) and start.value == pytest.approx(9.0)
+
+
+def test_the_heuristics_start_on_a_workload_with_backward_only_groups_is_proven():
+    """OperatorGraphs/bert_l-3_training has 14 backward-only groups: the local search
+    once found a placement the evaluator calls pipeline at 65.30309 (below the DP's
+    65.30315), the MILP took it as its upper bound and answered "infeasible"."""
+    instance = load_instance(paper_path("throughput/OperatorGraphs/bert_l-3_training.json"))
+    result = solve(instance, warm_start="heuristics", time_limit=300, threads=1)
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(solve(instance, method="dp").objective, rel=1e-6)
+
+
+@SETTINGS
+@given(small_instances())
+def test_the_dp_and_the_pipeline_local_search_keep_the_pipeline_order(instance):
+    from placement_ilp.data.preprocess import contract
+
+    groups = contract(instance)
+    try:
+        dp = solve(instance, method="dp")
+    except InputError:
+        return
+    if dp.placement is not None:
+        assert groups.follows_pipeline_order(dp.placement)
+    try:
+        found = local_search(instance, contiguity="pipeline", restarts=2, seed=1)
+    except InputError:
+        return
+    if evaluate(instance, found).contiguity.level == "pipeline":
+        assert groups.follows_pipeline_order(found)

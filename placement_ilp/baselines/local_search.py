@@ -26,10 +26,13 @@ moved group. A move costs O(deg(g)), a swap O(deg(g) + deg(h)).
 With ``contiguity="pipeline"`` the starts are random pipeline placements (random
 topological order of PipeDream's positions, random cut points, random device per
 segment) and only changes that keep the placement pipeline-contiguous are
-accepted; the test counts, for every pair of devices, the forward arcs of the
-contracted graph between them and checks that the device digraph stays acyclic
-(exactly the rule of :func:`placement_ilp.evaluation.contiguity.contiguity_level` with CPUs
-constrained). Groups without a forward node are free to move.
+accepted; the test counts, for every pair of devices, the ordering arcs of the
+contracted graph between them (its forward arcs, and for a group of backward nodes
+only the mirror images of its backward edges, as the ideal DP and the MILP order a
+pipeline) and checks that the device digraph stays acyclic. That is the rule of
+:func:`placement_ilp.evaluation.contiguity.contiguity_level` with CPUs constrained,
+except that the evaluator leaves backward-only groups free: the search keeps to
+what the exact methods can represent, so its placement can start them.
 """
 
 from __future__ import annotations
@@ -86,12 +89,14 @@ class _State:
         if pipeline:
             fw_out: list[list[int]] = [[] for _ in range(G)]
             fw_in: list[list[int]] = [[] for _ in range(G)]
-            for s, t in zip(cg.fw_src.tolist(), cg.fw_dst.tolist()):
+            # the arcs that order a pipeline in the DP and the MILP: forward arcs, and the
+            # mirrored backward arcs of backward-only groups
+            for s, t in zip(cg.order_src.tolist(), cg.order_dst.tolist()):
                 fw_out[s].append(t)
                 fw_in[t].append(s)
             self.fw_out, self.fw_in = fw_out, fw_in
             self.arcs = [[0] * D for _ in range(D)]
-            for s, t in zip(cg.fw_src.tolist(), cg.fw_dst.tolist()):
+            for s, t in zip(cg.order_src.tolist(), cg.order_dst.tolist()):
                 ds, dt = self.dev[s], self.dev[t]
                 if ds != dt:
                     self.arcs[ds][dt] += 1
@@ -165,7 +170,7 @@ class _State:
         self.apply(g, b, da, db)
 
     def acyclic(self) -> bool:
-        """The device digraph of forward arcs is acyclic (pipeline contiguity)."""
+        """The device digraph of ordering arcs is acyclic (pipeline contiguity)."""
         D, arcs = self.D, self.arcs
         indeg = [0] * D
         for x in range(D):

@@ -79,6 +79,34 @@ class Contracted:
         ids = self.instance.arrays.ids
         return [placement.device_of(ids[m[0]]) for m in self.members]
 
+    def follows_pipeline_order(self, placement: Placement, cpu_contiguity: bool = True) -> bool:
+        """Whether the exact pipeline methods (the ideal DP, the MILP) can represent
+        ``placement``: its devices can be ordered so that every ordering arc
+        (``order_src -> order_dst``) between two groups on different devices goes
+        forward. The evaluator's pipeline level asks this of the forward arcs only
+        and leaves backward-only groups free, so a placement can be pipeline to the
+        evaluator and still not be one the DP or the MILP can hold. With
+        ``cpu_contiguity=False`` each group on a CPU is a vertex of its own (paths
+        through CPUs still count). O(G + arcs).
+
+        Example: ``contract(inst).follows_pipeline_order(solve(inst, method="dp").placement)``.
+        """
+        import networkx as nx
+
+        devices = self.group_devices(placement)
+        cpu_classes = {c.name for c in self.instance.topology.classes if c.kind == "cpu"}
+
+        def vertex(g: int):
+            d = devices[g]
+            return ("group", g) if not cpu_contiguity and d.cls in cpu_classes else ("device", d)
+
+        graph = nx.DiGraph()
+        for u, v in zip(self.order_src.tolist(), self.order_dst.tolist()):
+            a, b = vertex(u), vertex(v)
+            if a != b:
+                graph.add_edge(a, b)
+        return nx.is_directed_acyclic_graph(graph)
+
 
 def contract(instance: Instance) -> Contracted:
     """Contract colour classes into groups. O(n * C + m log m).

@@ -24,6 +24,7 @@ from formulations import MaxLoad, StrongMaxLoad, get_builder
 from ..data.checks import check_int
 from ..data.instance import Instance, check_instance
 from ..data.placement import Placement
+from ..data.preprocess import contract
 from ..errors import FormulationError, InputError
 from ..evaluation.feasibility import explain_infeasible
 from ..milp.backends import write_model
@@ -211,7 +212,12 @@ def prepare(
         start = find_start(instance, warm_start, objective=objective, overlap=overlap,
                            cpu_contiguity=cpu_contiguity, budget=budget)
         if (issubclass(cls, StrongMaxLoad) and start is not None
-                and LEVEL_ORDER[start.contiguity] >= LEVEL_ORDER.get(contiguity, 0)):
+                and LEVEL_ORDER[start.contiguity] >= LEVEL_ORDER.get(contiguity, 0)
+                and (contiguity != "pipeline"
+                     or contract(instance).follows_pipeline_order(start.placement, cpu_contiguity))):
+            # the value bounds the model's optimum only if the model can hold the placement: at
+            # the pipeline level the model also orders backward-only groups, which the evaluator
+            # leaves free (Contracted.follows_pipeline_order)
             options["upper_bound"] = start.value
         if check_root_bound(root_bound) != "none":
             if not issubclass(cls, StrongMaxLoad):

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..data.instance import Instance
 from ..data.placement import Placement
+from ..data.preprocess import contract
 from ..errors import InputError
 from ..evaluation.latency import check_latency_instance
 from ..stopping import Budget, can_bound, run_bounded
@@ -156,7 +157,9 @@ def heuristic_start(instance: Instance, *, objective: str = "sum", overlap: bool
     device-pair links; used only when the others find nothing). A candidate whose
     method refuses the instance is skipped. Every candidate is scored by the
     evaluator for ``objective`` / ``overlap``; the best feasible pipeline-contiguous
-    one is returned, so the start is feasible at every contiguity level (else the
+    one that the DP and the MILP can also represent
+    (:meth:`~placement_ilp.data.preprocess.Contracted.follows_pipeline_order`) is
+    returned, so the start is feasible at every contiguity level (else the
     partition's, whatever its level); None when there is none. Cost: PipeDream's
     tables plus the local search, at most ``HEURISTIC_SEARCH_SECONDS`` and a quarter
     of the time ``budget`` has left (measured on the paper's 16 throughput
@@ -172,6 +175,7 @@ def heuristic_start(instance: Instance, *, objective: str = "sum", overlap: bool
     options = dict(objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity)
     began = time.perf_counter()
     best: Start | None = None
+    groups = contract(instance)
 
     def consider(source: str, make, pipeline_only: bool = True) -> Placement | None:
         nonlocal best
@@ -182,7 +186,8 @@ def heuristic_start(instance: Instance, *, objective: str = "sum", overlap: bool
         except InputError:
             return None
         found = score(instance, placement, **options)
-        if not found.feasible or (pipeline_only and found.contiguity.level != "pipeline"):
+        pipeline = found.contiguity.level == "pipeline" and groups.follows_pipeline_order(placement, cpu_contiguity)
+        if not found.feasible or (pipeline_only and not pipeline):
             return None
         if best is None or found.objective_value < best.value:
             best = Start(placement, found.objective_value, source, found.contiguity.level, found)
