@@ -17,11 +17,10 @@ from typing import Any, Sequence
 
 from ..errors import InputError
 from ..stopping import EXIT_INTERRUPTED, catch_signals
+from .exits import EXIT_BAD_INPUT, EXIT_NO_PLACEMENT, EXIT_OK
 
 __all__ = ["main", "entry_point", "build_parser", "Parser", "LiveProgress",
            "EXIT_OK", "EXIT_NO_PLACEMENT", "EXIT_BAD_INPUT"]
-
-EXIT_OK, EXIT_NO_PLACEMENT, EXIT_BAD_INPUT = 0, 1, 2
 
 #: The names this package gives from its modules, loaded on first use (see main).
 _LAZY = {"build_parser": "parser", "Parser": "parser", "LiveProgress": "progress"}

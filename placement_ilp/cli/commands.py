@@ -21,7 +21,7 @@ from ..solving.starts import LATENCY_WARM_STARTS, MAXLOAD_WARM_STARTS
 from ..stopping import Budget, check_time_limit
 from ..data.structure import forward_graph, width
 from ..workloads import generators
-from . import EXIT_NO_PLACEMENT, EXIT_OK
+from .exits import EXIT_NO_PLACEMENT, EXIT_OK
 from .format import num
 from .progress import live_progress
 

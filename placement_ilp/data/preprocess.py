@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 
 from .instance import Instance
@@ -91,8 +92,6 @@ class Contracted:
 
         Example: ``contract(inst).follows_pipeline_order(solve(inst, method="dp").placement)``.
         """
-        import networkx as nx
-
         devices = self.group_devices(placement)
         cpu_classes = {c.name for c in self.instance.topology.classes if c.kind == "cpu"}
 

@@ -11,6 +11,9 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from ..baselines.local_search import local_search
+from ..baselines.partition import partition
+from ..baselines.pipedream import pipedream
 from ..data.instance import Instance
 from ..data.placement import Placement
 from ..data.preprocess import contract
@@ -167,10 +170,6 @@ def heuristic_start(instance: Instance, *, objective: str = "sum", overlap: bool
 
     Example: ``heuristic_start(inst).value >= solve(inst, method="dp").objective``.
     """
-    from ..baselines.local_search import local_search
-    from ..baselines.partition import partition
-    from ..baselines.pipedream import pipedream
-
     budget = Budget() if budget is None else budget
     options = dict(objective=objective, overlap=overlap, cpu_contiguity=cpu_contiguity)
     began = time.perf_counter()
