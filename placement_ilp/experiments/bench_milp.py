@@ -73,8 +73,9 @@ def milp_table(
                 budget = Budget(time_limit)
                 problem, level_start = prepare(instance, formulation, warm_start=start.placement if start else None,
                                                contiguity=level, root_bound=root_bound, budget=budget)
+                left = budget.remaining()
                 lp = solve_relaxation(problem.model, time_limit=time_limit)
-                budget = Budget(budget.remaining())  # the relaxation above is not the run's time
+                budget = Budget(left)  # the relaxation above is not the run's time (it was, until 2026-12-05)
                 result = problem.solve(time_limit=budget.remaining(), threads=threads, budget=budget,
                                        warm_start=None if level_start is None else level_start.placement)
                 result = with_root_bound(result, problem.root_bound)
